@@ -1,0 +1,75 @@
+"""Grants: the balance rows a customer holds, and the order in which track draws from them.
+
+A grant is what one plan item (or, later, one loose grant) gives one customer: `granted`
+fixed-point units per cycle, of which `balance` remain. `usage = granted - balance`. An
+unlimited grant has `granted = 0` and its balance runs negative as a usage counter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from allotment.domain.intervals import Interval, approximate_length
+
+__all__ = ["Grant", "deduction_sort_key"]
+
+_FOREVER = timedelta(days=10**6)
+_NEVER = datetime.max
+
+
+@dataclass(frozen=True)
+class Grant:
+    id: int
+    customer_internal_id: int
+    feature_id: str
+    granted: int
+    balance: int
+    unlimited: bool = False
+    interval: Interval | None = None
+    interval_count: int = 1
+    anchor_at: datetime | None = None
+    next_reset_at: datetime | None = None
+    reset_index: int = 0
+    expires_at: datetime | None = None
+    plan_id: str | None = None
+    customer_plan_id: int | None = None
+    add_on: bool = False
+    usage_allowed: bool = False  # pay-per-use: may go below 0, down to `floor`
+    floor: int | None = 0  # lowest balance pass 2 may reach; None: no floor
+    created_at: datetime | None = None
+
+    @property
+    def usage(self) -> int:
+        return self.granted - self.balance
+
+    @property
+    def remaining(self) -> int:
+        return 0 if self.unlimited else max(self.balance, 0)
+
+    def with_balance(self, balance: int) -> Grant:
+        return replace(self, balance=balance)
+
+
+def deduction_sort_key(grant: Grant, is_pool: bool) -> tuple[object, ...]:
+    """DESIGN.md's deduction order: own balances before pools; unlimited first; rows with a
+    reset before rows without; shorter interval first; sooner expiry first; main plan before
+    add-on; prepaid before pay-per-use; oldest first (then by id, so the order is total)."""
+    interval_length = (
+        approximate_length(grant.interval, grant.interval_count)
+        if grant.interval is not None
+        else _FOREVER
+    )
+    expires = grant.expires_at.replace(tzinfo=None) if grant.expires_at else _NEVER
+    created = grant.created_at.replace(tzinfo=None) if grant.created_at else datetime.min
+    return (
+        is_pool,
+        not grant.unlimited,
+        grant.interval is None,
+        interval_length,
+        expires,
+        grant.add_on,
+        grant.usage_allowed,
+        created,
+        grant.id,
+    )

@@ -1,0 +1,416 @@
+"""The embedded engine: `Allotment` mirrors the official `autumn_sdk.Autumn` client keyword
+for keyword, so code written for that client runs in-process by changing the constructor.
+
+Each call is one transaction, owned here (services never commit). Reads run in a read
+transaction; when a lazy reset turns out to be due they rerun as a write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+
+from allotment import schemas
+from allotment.domain.clock import Clock, system_clock, truncate_to_ms
+from allotment.domain.errors import AllotmentError, ErrorCode, invalid
+from allotment.services import customers as customer_service
+from allotment.services import events as event_service
+from allotment.services import features as feature_service
+from allotment.services import ledger as ledger_service
+from allotment.services import plans as plan_service
+from allotment.services import usage as usage_service
+from allotment.services.errors import NeedsWrite
+from allotment.storage.database import Database
+from allotment.storage.store import Store
+
+__all__ = ["Allotment"]
+
+T = TypeVar("T")
+ENVIRONMENTS = ("sandbox", "live")
+
+
+class Allotment:
+    """`Allotment(database_url=None, *, org="default", env="sandbox", clock=None)`.
+
+    `database_url`: a SQLite file (default `./allotment.db`, or `ALLOTMENT_DATABASE_URL`) or
+    `postgresql://...`. One org and environment per instance; `clock` returns aware UTC
+    datetimes (tests and simulations travel in time with it)."""
+
+    def __init__(
+        self,
+        database_url: str | None = None,
+        *,
+        org: str = "default",
+        env: str = "sandbox",
+        clock: Clock | None = None,
+        migrate: bool = True,
+    ) -> None:
+        if env not in ENVIRONMENTS:
+            raise invalid("env must be sandbox or live")
+        if not org or len(org) > 64:
+            raise invalid("org must be a non-empty string of at most 64 characters")
+        self.org = org
+        self.env = env
+        self._clock = clock or system_clock
+        self.database = Database(database_url)
+        if migrate:
+            self.database.migrate()
+        self.features = Features(self)
+        self.plans = Plans(self)
+        self.customers = Customers(self)
+        self.billing = Billing(self)
+        self.events = Events(self)
+
+    def now(self) -> datetime:
+        return truncate_to_ms(self._clock())
+
+    def close(self) -> None:
+        self.database.dispose()
+
+    def __enter__(self) -> Allotment:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _run(self, operation: Callable[[Store, datetime, bool], T], *, write: bool) -> T:
+        """Run one operation in one transaction; a read that finds a due reset reruns as a
+        write; a unique-key race surfaces as the error it means."""
+        now = self.now()
+        for attempt in range(3):
+            try:
+                with self.database.transaction(write=write) as connection:
+                    return operation(Store(connection, self.org, self.env), now, write)
+            except NeedsWrite:
+                write = True
+            except IntegrityError as error:
+                if "idempotency_key" in str(error.orig):
+                    raise AllotmentError(
+                        ErrorCode.DUPLICATE_IDEMPOTENCY_KEY, "idempotency_key was already used"
+                    ) from None
+                if attempt == 2:
+                    raise
+        raise RuntimeError("unreachable")  # pragma: no cover
+
+    # balances ------------------------------------------------------------------------
+
+    def check(
+        self,
+        *,
+        customer_id: str,
+        feature_id: str,
+        entity_id: str | None = None,
+        required_balance: Any = None,
+        properties: dict[str, Any] | None = None,
+        send_event: bool | None = None,
+        lock: dict[str, Any] | None = None,
+        with_preview: bool | None = None,
+    ) -> schemas.CheckResponse:
+        _not_yet(entity_id=entity_id, lock=lock)
+        return self._run(
+            lambda store, now, write: usage_service.check(
+                store,
+                now,
+                customer_id=customer_id,
+                feature_id=feature_id,
+                required_balance=required_balance,
+                send_event=send_event,
+                properties=properties,
+                write=write,
+            ),
+            write=bool(send_event),
+        )
+
+    def track(
+        self,
+        *,
+        customer_id: str,
+        feature_id: str | None = None,
+        entity_id: str | None = None,
+        event_name: str | None = None,
+        value: Any = None,
+        properties: dict[str, Any] | None = None,
+        timestamp: int | None = None,
+        overage_behavior: str | None = None,
+        idempotency_key: str | None = None,
+        async_: bool | None = None,
+    ) -> schemas.TrackResponse:
+        _not_yet(entity_id=entity_id)
+        return self._run(
+            lambda store, now, _write: usage_service.track(
+                store,
+                now,
+                customer_id=customer_id,
+                feature_id=feature_id,
+                event_name=event_name,
+                value=value,
+                properties=properties,
+                timestamp=timestamp,
+                idempotency_key=idempotency_key,
+                overage_behavior=overage_behavior,
+            ),
+            write=True,
+        )
+
+    def verify(self) -> schemas.LedgerReport:
+        """Fold every ledger entry of this org and environment into balances and compare them
+        with the stored balances."""
+        return self._run(lambda store, _now, _write: ledger_service.verify(store), write=False)
+
+
+def _not_yet(**options: object) -> None:
+    for name, value in options.items():
+        if value is not None:
+            raise invalid(f"{name} is not supported by this version of allotment yet")
+
+
+class _Namespace:
+    def __init__(self, engine: Allotment) -> None:
+        self._engine = engine
+
+    def _read(self, operation: Callable[[Store, datetime, bool], T]) -> T:
+        return self._engine._run(operation, write=False)
+
+    def _write(self, operation: Callable[[Store, datetime, bool], T]) -> T:
+        return self._engine._run(operation, write=True)
+
+
+class Features(_Namespace):
+    def create(
+        self,
+        *,
+        feature_id: str,
+        name: str | None = None,
+        type_: str | None = None,
+        consumable: bool | None = None,
+        credit_schema: list[dict[str, Any]] | None = None,
+        event_names: list[str] | None = None,
+        display: dict[str, Any] | None = None,
+    ) -> schemas.Feature:
+        return self._write(
+            lambda store, now, _: feature_service.create(
+                store,
+                now,
+                feature_id=feature_id,
+                name=name,
+                type_=type_,
+                consumable=consumable,
+                credit_schema=credit_schema,
+                event_names=event_names,
+                display=display,
+            )
+        )
+
+    def get(self, *, feature_id: str) -> schemas.Feature:
+        return self._read(lambda store, _now, _: feature_service.get(store, feature_id))
+
+    def list(self, *, include_archived: bool = False) -> list[schemas.Feature]:
+        return self._read(
+            lambda store, _now, _: feature_service.list_all(
+                store, include_archived=include_archived
+            )
+        )
+
+    def update(
+        self,
+        *,
+        feature_id: str,
+        name: str | None = None,
+        type_: str | None = None,
+        consumable: bool | None = None,
+        credit_schema: list[dict[str, Any]] | None = None,
+        event_names: list[str] | None = None,
+        display: dict[str, Any] | None = None,
+        archived: bool | None = None,
+    ) -> schemas.Feature:
+        return self._write(
+            lambda store, _now, _: feature_service.update(
+                store,
+                feature_id=feature_id,
+                name=name,
+                type_=type_,
+                consumable=consumable,
+                credit_schema=credit_schema,
+                event_names=event_names,
+                display=display,
+                archived=archived,
+            )
+        )
+
+    def delete(self, *, feature_id: str) -> None:
+        self._write(lambda store, _now, _: feature_service.delete(store, feature_id))
+
+
+class Plans(_Namespace):
+    def create(
+        self,
+        *,
+        plan_id: str,
+        name: str | None = None,
+        group: str | None = None,
+        description: str | None = None,
+        add_on: bool | None = None,
+        auto_enable: bool | None = None,
+        price: dict[str, Any] | None = None,
+        items: list[dict[str, Any]] | None = None,
+        metadata: dict[str, Any] | None = None,
+        create_in_stripe: bool | None = None,
+    ) -> schemas.Plan:
+        return self._write(
+            lambda store, now, _: plan_service.create(
+                store,
+                now,
+                plan_id=plan_id,
+                name=name,
+                description=description,
+                group=group or None,
+                add_on=add_on,
+                auto_enable=auto_enable,
+                items=items,
+                metadata=metadata,
+                price=price,
+            )
+        )
+
+    def get(self, *, plan_id: str, version: int | None = None) -> schemas.Plan:
+        return self._read(lambda store, _now, _: plan_service.get(store, plan_id, version))
+
+    def list(self, *, include_archived: bool = False) -> list[schemas.Plan]:
+        return self._read(
+            lambda store, _now, _: plan_service.list_all(store, include_archived=include_archived)
+        )
+
+    def update(
+        self,
+        *,
+        plan_id: str,
+        group: str | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        add_on: bool | None = None,
+        auto_enable: bool | None = None,
+        items: list[dict[str, Any]] | None = None,
+        metadata: dict[str, Any] | None = None,
+        archived: bool | None = None,
+    ) -> schemas.Plan:
+        return self._write(
+            lambda store, now, _: plan_service.update(
+                store,
+                now,
+                plan_id=plan_id,
+                name=name,
+                description=description,
+                group=group,
+                add_on=add_on,
+                auto_enable=auto_enable,
+                items=items,
+                metadata=metadata,
+                archived=archived,
+            )
+        )
+
+    def delete(self, *, plan_id: str) -> None:
+        self._write(lambda store, _now, _: plan_service.delete(store, plan_id))
+
+
+class Customers(_Namespace):
+    def get_or_create(
+        self,
+        *,
+        customer_id: str,
+        name: str | None = None,
+        email: str | None = None,
+        fingerprint: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> schemas.Customer:
+        return self._write(
+            lambda store, now, write: customer_service.get_or_create(
+                store,
+                now,
+                customer_id=customer_id,
+                name=name,
+                email=email,
+                fingerprint=fingerprint,
+                metadata=metadata,
+                write=write,
+            )
+        )
+
+    def get(self, *, customer_id: str) -> schemas.Customer:
+        return self._read(
+            lambda store, now, write: customer_service.get(store, now, customer_id, write=write)
+        )
+
+    def list(
+        self, *, start_cursor: str | None = None, limit: int = 50
+    ) -> tuple[list[schemas.Customer], str | None]:
+        return self._write(
+            lambda store, now, _: customer_service.list_page(
+                store, now, start_cursor=start_cursor or None, limit=limit
+            )
+        )
+
+    def update(
+        self,
+        *,
+        customer_id: str,
+        name: str | None = None,
+        email: str | None = None,
+        fingerprint: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> schemas.Customer:
+        return self._write(
+            lambda store, now, _: customer_service.update(
+                store,
+                now,
+                customer_id=customer_id,
+                name=name,
+                email=email,
+                fingerprint=fingerprint,
+                metadata=metadata,
+            )
+        )
+
+
+class Billing(_Namespace):
+    def attach(
+        self,
+        *,
+        customer_id: str,
+        plan_id: str,
+        version: int | None = None,
+        entity_id: str | None = None,
+        redirect_mode: str | None = None,
+        success_url: str | None = None,
+    ) -> schemas.AttachResponse:
+        _not_yet(entity_id=entity_id)
+        return self._write(
+            lambda store, now, _: customer_service.attach(
+                store, now, customer_id=customer_id, plan_id=plan_id, version=version
+            )
+        )
+
+
+class Events(_Namespace):
+    def list(
+        self,
+        *,
+        customer_id: str | None = None,
+        feature_id: str | list[str] | None = None,
+        custom_range: dict[str, int] | None = None,
+        start_cursor: str | None = None,
+        limit: int = 50,
+    ) -> schemas.EventsPage:
+        return self._read(
+            lambda store, _now, _: event_service.list_page(
+                store,
+                customer_id=customer_id,
+                feature_id=feature_id,
+                custom_range=custom_range,
+                start_cursor=start_cursor or None,
+                limit=limit,
+            )
+        )

@@ -1,0 +1,43 @@
+"""Result and wire models: attribute names are the JSON keys of Autumn's responses."""
+
+from allotment.schemas.results import (
+    AttachResponse,
+    Balance,
+    BalanceBreakdown,
+    BalanceReset,
+    CheckResponse,
+    CreditSchemaItem,
+    Customer,
+    Event,
+    EventsPage,
+    Feature,
+    Flag,
+    LedgerMismatch,
+    LedgerReport,
+    Plan,
+    PlanItem,
+    PlanItemReset,
+    Subscription,
+    TrackResponse,
+)
+
+__all__ = [
+    "AttachResponse",
+    "Balance",
+    "BalanceBreakdown",
+    "BalanceReset",
+    "CheckResponse",
+    "CreditSchemaItem",
+    "Customer",
+    "Event",
+    "EventsPage",
+    "Feature",
+    "Flag",
+    "LedgerMismatch",
+    "LedgerReport",
+    "Plan",
+    "PlanItem",
+    "PlanItemReset",
+    "Subscription",
+    "TrackResponse",
+]

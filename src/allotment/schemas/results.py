@@ -1,0 +1,196 @@
+"""Typed results. Amounts are exact `Decimal`s; times are Unix milliseconds, as on the wire."""
+
+from __future__ import annotations
+
+import builtins
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class BalanceReset(_Result):
+    interval: str
+    interval_count: int = 1
+    resets_at: int | None = None
+
+
+class BalanceBreakdown(_Result):
+    id: str
+    plan_id: str | None
+    included_grant: Decimal
+    prepaid_grant: Decimal = Decimal(0)
+    remaining: Decimal
+    usage: Decimal
+    unlimited: bool
+    reset: BalanceReset | None
+    price: dict[str, Any] | None = None
+    expires_at: int | None = None
+
+
+class Balance(_Result):
+    feature_id: str
+    granted: Decimal
+    remaining: Decimal
+    usage: Decimal
+    unlimited: bool
+    overage_allowed: bool
+    max_purchase: Decimal | None = None
+    next_reset_at: int | None
+    breakdown: list[BalanceBreakdown] = Field(default_factory=list)
+
+
+class Flag(_Result):
+    id: str
+    plan_id: str | None
+    expires_at: int | None
+    feature_id: str
+
+
+class CheckResponse(_Result):
+    allowed: bool
+    customer_id: str | None
+    entity_id: str | None = None
+    required_balance: Decimal | None = None
+    balance: Balance | None
+    flag: Flag | None
+
+
+class TrackResponse(_Result):
+    id: str | None = None
+    customer_id: str | None
+    entity_id: str | None = None
+    event_name: str | None = None
+    feature_id: str | None = None
+    value: Decimal
+    balance: Balance | None
+    balances: dict[str, Balance] | None = None
+
+
+class Subscription(_Result):
+    id: str
+    plan_id: str
+    auto_enable: bool
+    add_on: bool
+    status: str
+    past_due: bool = False
+    canceled_at: int | None = None
+    expires_at: int | None = None
+    trial_ends_at: int | None = None
+    started_at: int
+    current_period_start: int | None = None
+    current_period_end: int | None = None
+    quantity: int = 1
+    version: int = 1
+
+
+class Customer(_Result):
+    id: str | None
+    name: str | None
+    email: str | None
+    created_at: int
+    fingerprint: str | None
+    stripe_id: str | None = None
+    env: str
+    metadata: dict[str, Any]
+    send_email_receipts: bool = False
+    billing_controls: dict[str, Any] = Field(default_factory=dict)
+    subscriptions: list[Subscription]
+    purchases: list[dict[str, Any]] = Field(default_factory=list)
+    licenses: list[dict[str, Any]] = Field(default_factory=list)
+    balances: dict[str, Balance]
+    flags: dict[str, Flag]
+
+
+class CreditSchemaItem(_Result):
+    metered_feature_id: str
+    credit_cost: Decimal
+
+
+class Feature(_Result):
+    id: str
+    name: str | None
+    type: str
+    consumable: bool
+    event_names: list[str]
+    credit_schema: list[CreditSchemaItem] | None
+    display: dict[str, Any] | None
+    archived: bool
+
+
+class PlanItemReset(_Result):
+    interval: str
+    interval_count: int = 1
+
+
+class PlanItem(_Result):
+    feature_id: str
+    included: Decimal
+    unlimited: bool
+    reset: PlanItemReset | None
+    price: dict[str, Any] | None = None
+    rollover: dict[str, Any] | None = None
+
+
+class Plan(_Result):
+    id: str
+    name: str | None
+    description: str | None
+    group: str | None
+    version: int
+    add_on: bool
+    auto_enable: bool
+    price: dict[str, Any] | None = None
+    items: list[PlanItem]
+    free_trial: dict[str, Any] | None = None
+    created_at: int
+    env: str
+    archived: bool
+    metadata: dict[str, Any]
+
+
+class AttachResponse(_Result):
+    customer_id: str
+    payment_url: str | None = None
+
+
+class Event(_Result):
+    id: str
+    timestamp: int
+    feature_id: str | None
+    event_name: str | None
+    customer_id: str
+    value: Decimal
+    properties: dict[str, Any]
+    idempotency_key: str | None = None
+
+
+class EventsPage(_Result):
+    list: builtins.list[Event]
+    next_cursor: str | None
+
+
+class LedgerMismatch(_Result):
+    grant_id: int
+    customer_id: str
+    feature_id: str
+    stored: Decimal
+    folded: Decimal
+
+
+class LedgerReport(_Result):
+    ok: bool
+    balances_checked: int
+    mismatches: list[LedgerMismatch]
+
+    def summary(self) -> str:
+        if self.ok:
+            return f"ledger ok: {self.balances_checked} balances agree with their entries"
+        return (
+            f"ledger MISMATCH: {len(self.mismatches)} of {self.balances_checked} balances "
+            "differ from their entries"
+        )

@@ -1,0 +1,202 @@
+"""Use cases: customers, and the plans attached to them (billing.attach without prices)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from allotment import schemas
+from allotment.domain.catalog import Plan, validate_id
+from allotment.domain.errors import AllotmentError, ErrorCode, invalid
+from allotment.domain.grants import Grant
+from allotment.domain.resets import first_reset_at
+from allotment.services import plans as plan_service
+from allotment.services import presenters
+from allotment.services.balances import apply_changes, live_grants
+from allotment.storage.records import CustomerRecord, EntryRecord
+from allotment.storage.store import Store
+
+
+def require(store: Store, customer_id: object, *, lock: bool = False) -> CustomerRecord:
+    identifier = validate_id(customer_id, "customer_id")
+    record = store.customers.get(identifier, lock=lock)
+    if record is None:
+        raise AllotmentError(ErrorCode.CUSTOMER_NOT_FOUND, f"customer {identifier!r} not found")
+    return record
+
+
+def _text(value: object, field: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise invalid(f"{field} must be a string")
+    return value
+
+
+def _metadata(value: object) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise invalid("metadata must be an object")
+    return dict(value)
+
+
+def present(
+    store: Store, record: CustomerRecord, now: datetime, *, write: bool
+) -> schemas.Customer:
+    grants = live_grants(store, record.internal_id, None, now, write=write)
+    attachments = store.customers.active_plans(record.internal_id)
+    versions = store.catalog.plans_by_internal_id([a.plan_internal_id for a in attachments])
+    features = {
+        f.feature_id: f for f in store.catalog.features(list({g.feature_id for g in grants}))
+    }
+    attached = [(a, versions[a.plan_internal_id]) for a in attachments]
+    return presenters.customer(record, store.env, attached, grants, features)
+
+
+def get_or_create(
+    store: Store,
+    now: datetime,
+    *,
+    customer_id: object,
+    name: object = None,
+    email: object = None,
+    fingerprint: object = None,
+    metadata: object = None,
+    write: bool,
+) -> schemas.Customer:
+    """Return the customer, creating it (with every `auto_enable` plan attached) if new."""
+    identifier = validate_id(customer_id, "customer_id")
+    record = store.customers.get(identifier)
+    if record is None:
+        record = store.customers.insert(
+            identifier,
+            _text(name, "name"),
+            _text(email, "email"),
+            _text(fingerprint, "fingerprint"),
+            _metadata(metadata),
+            now,
+        )
+        for plan in store.catalog.latest_plans():
+            if plan.auto_enable:
+                _attach(store, record, plan, now)
+    return present(store, record, now, write=write)
+
+
+def get(store: Store, now: datetime, customer_id: object, *, write: bool) -> schemas.Customer:
+    return present(store, require(store, customer_id), now, write=write)
+
+
+def update(
+    store: Store,
+    now: datetime,
+    *,
+    customer_id: object,
+    name: object = None,
+    email: object = None,
+    fingerprint: object = None,
+    metadata: object = None,
+) -> schemas.Customer:
+    record = require(store, customer_id, lock=True)
+    values: dict[str, Any] = {}
+    if name is not None:
+        values["name"] = _text(name, "name")
+    if email is not None:
+        values["email"] = _text(email, "email")
+    if fingerprint is not None:
+        values["fingerprint"] = _text(fingerprint, "fingerprint")
+    if metadata is not None:
+        values["metadata"] = _metadata(metadata)
+    if values:
+        store.customers.update(record.internal_id, values)
+    return present(store, require(store, record.customer_id), now, write=True)
+
+
+def list_page(
+    store: Store, now: datetime, *, start_cursor: object = None, limit: object = None
+) -> tuple[list[schemas.Customer], str | None]:
+    size = 50 if limit is None else limit
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 1000:
+        raise invalid("limit must be an integer from 1 to 1000")
+    after = 0
+    if start_cursor is not None:
+        if not isinstance(start_cursor, str) or not start_cursor.isdigit():
+            raise invalid("start_cursor is not a cursor this server returned")
+        after = int(start_cursor)
+    records = store.customers.page(after, size + 1)
+    more = len(records) > size
+    records = records[:size]
+    page = [present(store, r, now, write=True) for r in records]
+    cursor = str(records[-1].internal_id) if more and records else None
+    return page, cursor
+
+
+def attach(
+    store: Store, now: datetime, *, customer_id: object, plan_id: object, version: object = None
+) -> schemas.AttachResponse:
+    record = require(store, customer_id, lock=True)
+    plan = plan_service.require(store, plan_id, version)
+    if plan.archived:
+        raise AllotmentError(ErrorCode.INVALID_REQUEST, f"plan {plan.plan_id!r} is archived")
+    _attach(store, record, plan, now)
+    return schemas.AttachResponse(customer_id=record.customer_id, payment_url=None)
+
+
+def _attach(store: Store, record: CustomerRecord, plan: Plan, now: datetime) -> None:
+    """Attach `plan`: a main plan replaces the customer's main plan of the same group; add-ons
+    stack. The replaced plan's grants are revoked with ledger entries."""
+    assert plan.internal_id is not None
+    if not plan.add_on:
+        attachments = store.customers.active_plans(record.internal_id)
+        versions = store.catalog.plans_by_internal_id([a.plan_internal_id for a in attachments])
+        replaced = [
+            a
+            for a in attachments
+            if not versions[a.plan_internal_id].add_on
+            and versions[a.plan_internal_id].group == plan.group
+        ]
+        if any(a.plan_internal_id == plan.internal_id for a in replaced):
+            raise AllotmentError(
+                ErrorCode.PLAN_ALREADY_ATTACHED,
+                f"customer {record.customer_id!r} already has plan {plan.plan_id!r}",
+            )
+        _revoke(store, record, [a.id for a in replaced], now)
+    attachment_id = store.customers.attach_plan(
+        record.internal_id, plan.internal_id, plan.plan_id, now
+    )
+    entries: list[EntryRecord] = []
+    for item in plan.items:
+        grant = Grant(
+            id=0,
+            customer_internal_id=record.internal_id,
+            feature_id=item.feature_id,
+            granted=item.included,
+            balance=0,
+            unlimited=item.unlimited,
+            interval=item.reset,
+            interval_count=item.interval_count,
+            anchor_at=now,
+            plan_id=plan.plan_id,
+            customer_plan_id=attachment_id,
+            add_on=plan.add_on,
+            created_at=now,
+        )
+        grant_id = store.grants.insert(replace(grant, next_reset_at=first_reset_at(grant)))
+        if item.included:
+            entries.append(EntryRecord(grant_id, "grant", item.included, now))
+    fresh = store.grants.active(record.internal_id, None)
+    apply_changes(store, fresh, entries, now)
+
+
+def _revoke(store: Store, record: CustomerRecord, attachment_ids: list[int], now: datetime) -> None:
+    if not attachment_ids:
+        return
+    grants = [
+        g
+        for g in live_grants(store, record.internal_id, None, now, write=True)
+        if g.customer_plan_id in attachment_ids
+    ]
+    entries = [EntryRecord(g.id, "revoke", -g.balance, now) for g in grants if g.balance]
+    apply_changes(store, grants, entries, now)
+    store.grants.deactivate([g.id for g in grants])
+    store.customers.end_plans(attachment_ids, now)

@@ -1,0 +1,167 @@
+"""Domain objects -> result models (the JSON shapes of Autumn's responses)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from allotment import schemas
+from allotment.domain.amounts import from_units
+from allotment.domain.balances import BalanceView
+from allotment.domain.catalog import Feature, FeatureType, Plan
+from allotment.domain.clock import to_ms
+from allotment.domain.grants import Grant
+from allotment.storage.records import CustomerPlanRecord, CustomerRecord
+
+
+def ms(moment: datetime | None) -> int | None:
+    return to_ms(moment) if moment is not None else None
+
+
+def grant_ref(grant_id: int) -> str:
+    return f"bal_{grant_id}"
+
+
+def _breakdown(grant: Grant) -> schemas.BalanceBreakdown:
+    reset = (
+        schemas.BalanceReset(
+            interval=grant.interval.value,
+            interval_count=grant.interval_count,
+            resets_at=ms(grant.next_reset_at),
+        )
+        if grant.interval is not None
+        else None
+    )
+    return schemas.BalanceBreakdown(
+        id=grant_ref(grant.id),
+        plan_id=grant.plan_id,
+        included_grant=from_units(grant.granted),
+        remaining=from_units(grant.remaining),
+        usage=from_units(grant.usage),
+        unlimited=grant.unlimited,
+        reset=reset,
+        expires_at=ms(grant.expires_at),
+    )
+
+
+def balance(view: BalanceView | None) -> schemas.Balance | None:
+    if view is None:
+        return None
+    return schemas.Balance(
+        feature_id=view.feature_id,
+        granted=from_units(view.granted),
+        remaining=from_units(view.remaining),
+        usage=from_units(view.usage),
+        unlimited=view.unlimited,
+        overage_allowed=view.overage_allowed,
+        max_purchase=None,
+        next_reset_at=ms(view.next_reset_at),
+        breakdown=[_breakdown(g) for g in view.grants],
+    )
+
+
+def flag(feature_id: str, grants: Sequence[Grant]) -> schemas.Flag | None:
+    own = [g for g in grants if g.feature_id == feature_id]
+    if not own:
+        return None
+    first = own[0]
+    return schemas.Flag(
+        id=f"flag_{first.id}",
+        plan_id=first.plan_id,
+        expires_at=ms(first.expires_at),
+        feature_id=feature_id,
+    )
+
+
+def feature(item: Feature) -> schemas.Feature:
+    return schemas.Feature(
+        id=item.feature_id,
+        name=item.name,
+        type=item.type.value,
+        consumable=item.consumable,
+        event_names=list(item.event_names),
+        credit_schema=[
+            schemas.CreditSchemaItem(
+                metered_feature_id=line.metered_feature_id, credit_cost=line.credit_cost
+            )
+            for line in item.credit_schema
+        ]
+        if item.is_pool
+        else None,
+        display=dict(item.display) if item.display else None,
+        archived=item.archived,
+    )
+
+
+def plan(item: Plan, env: str) -> schemas.Plan:
+    return schemas.Plan(
+        id=item.plan_id,
+        name=item.name,
+        description=item.description,
+        group=item.group,
+        version=item.version,
+        add_on=item.add_on,
+        auto_enable=item.auto_enable,
+        items=[
+            schemas.PlanItem(
+                feature_id=i.feature_id,
+                included=from_units(i.included),
+                unlimited=i.unlimited,
+                reset=schemas.PlanItemReset(interval=i.reset.value, interval_count=i.interval_count)
+                if i.reset is not None
+                else None,
+                price=i.extra.get("price"),
+                rollover=i.extra.get("rollover"),
+            )
+            for i in item.items
+        ],
+        created_at=ms(item.created_at) or 0,
+        env=env,
+        archived=item.archived,
+        metadata=dict(item.metadata),
+    )
+
+
+def customer(
+    record: CustomerRecord,
+    env: str,
+    attached: Sequence[tuple[CustomerPlanRecord, Plan]],
+    grants: Sequence[Grant],
+    features: Mapping[str, Feature],
+) -> schemas.Customer:
+    balances: dict[str, schemas.Balance] = {}
+    flags: dict[str, schemas.Flag] = {}
+    for feature_id in dict.fromkeys(g.feature_id for g in grants):
+        known = features.get(feature_id)
+        if known is not None and known.type is FeatureType.BOOLEAN:
+            found = flag(feature_id, grants)
+            if found is not None:
+                flags[feature_id] = found
+            continue
+        view = BalanceView(feature_id, tuple(g for g in grants if g.feature_id == feature_id))
+        presented = balance(view)
+        if presented is not None:
+            balances[feature_id] = presented
+    return schemas.Customer(
+        id=record.customer_id,
+        name=record.name,
+        email=record.email,
+        created_at=to_ms(record.created_at),
+        fingerprint=record.fingerprint,
+        env=env,
+        metadata=record.metadata,
+        subscriptions=[
+            schemas.Subscription(
+                id=f"sub_{attachment.id}",
+                plan_id=attachment.plan_id,
+                auto_enable=attached_plan.auto_enable,
+                add_on=attached_plan.add_on,
+                status=attachment.status,
+                started_at=to_ms(attachment.started_at),
+                version=attached_plan.version,
+            )
+            for attachment, attached_plan in attached
+        ],
+        balances=balances,
+        flags=flags,
+    )

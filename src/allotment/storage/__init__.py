@@ -1,0 +1,1 @@
+"""SQL only: tables, migrations, the unit of work and dialect differences."""

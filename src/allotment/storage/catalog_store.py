@@ -1,0 +1,318 @@
+"""SQL for features, credit schemas and plans."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, exists, func, insert, select, true, update
+
+from allotment.domain.catalog import CreditCost, Feature, FeatureType, Plan, PlanItem
+from allotment.domain.clock import from_ms, to_ms
+from allotment.domain.intervals import Interval
+from allotment.storage.tables import credit_costs, customer_plans, features, plan_items, plans
+
+
+class CatalogStore:
+    def __init__(self, connection: Connection, org: str, env: str) -> None:
+        self._connection = connection
+        self._org = org
+        self._env = env
+
+    def _tenant(self, table: Any) -> Any:
+        return (table.c.org == self._org) & (table.c.env == self._env)
+
+    # features -------------------------------------------------------------------------
+
+    def _schemas(self, system_ids: Sequence[str] | None) -> dict[str, list[CreditCost]]:
+        query = select(credit_costs).where(self._tenant(credit_costs))
+        if system_ids is not None:
+            query = query.where(credit_costs.c.credit_system_id.in_(system_ids))
+        schemas: dict[str, list[CreditCost]] = {}
+        rows = self._connection.execute(query.order_by(credit_costs.c.position)).mappings()
+        for row in rows:
+            schemas.setdefault(row["credit_system_id"], []).append(
+                CreditCost(row["metered_feature_id"], row["cost"])
+            )
+        return schemas
+
+    def _features(self, where: Any) -> list[Feature]:
+        rows = list(
+            self._connection.execute(
+                select(features).where(self._tenant(features), where).order_by(features.c.id)
+            ).mappings()
+        )
+        pools = [r["feature_id"] for r in rows if r["type"] == FeatureType.CREDIT_SYSTEM.value]
+        schemas = self._schemas(pools) if pools else {}
+        return [
+            Feature(
+                feature_id=r["feature_id"],
+                name=r["name"],
+                type=FeatureType(r["type"]),
+                consumable=r["consumable"],
+                event_names=tuple(json.loads(r["event_names"])),
+                credit_schema=tuple(schemas.get(r["feature_id"], ())),
+                display=json.loads(r["display"]) if r["display"] else None,
+                archived=r["archived"],
+                created_at=from_ms(r["created_at"]),
+            )
+            for r in rows
+        ]
+
+    def feature(self, feature_id: str) -> Feature | None:
+        found = self._features(features.c.feature_id == feature_id)
+        return found[0] if found else None
+
+    def features(self, feature_ids: Sequence[str] | None = None) -> list[Feature]:
+        if feature_ids is None:
+            return self._features(true())
+        return self._features(features.c.feature_id.in_(feature_ids))
+
+    def pools_containing(self, feature_id: str) -> list[Feature]:
+        """Credit systems whose schema lists `feature_id`, oldest first."""
+        systems = select(credit_costs.c.credit_system_id).where(
+            self._tenant(credit_costs), credit_costs.c.metered_feature_id == feature_id
+        )
+        return self._features(features.c.feature_id.in_(systems))
+
+    def features_listening_to(self, event_name: str) -> list[Feature]:
+        # event_names is a small JSON list; filter in Python to stay portable
+        return [
+            f for f in self._features(features.c.event_names != "[]") if event_name in f.event_names
+        ]
+
+    def insert_feature(self, feature: Feature, now: datetime) -> None:
+        self._connection.execute(
+            insert(features).values(
+                org=self._org,
+                env=self._env,
+                created_at=to_ms(now),
+                **self._feature_values(feature),
+            )
+        )
+        self._write_schema(feature)
+
+    def update_feature(self, old_id: str, feature: Feature) -> None:
+        self._connection.execute(
+            update(features)
+            .where(self._tenant(features), features.c.feature_id == old_id)
+            .values(**self._feature_values(feature))
+        )
+        self._connection.execute(
+            delete(credit_costs).where(
+                self._tenant(credit_costs), credit_costs.c.credit_system_id == old_id
+            )
+        )
+        self._write_schema(feature)
+
+    def delete_feature(self, feature_id: str) -> None:
+        self._connection.execute(
+            delete(credit_costs).where(
+                self._tenant(credit_costs), credit_costs.c.credit_system_id == feature_id
+            )
+        )
+        self._connection.execute(
+            delete(features).where(self._tenant(features), features.c.feature_id == feature_id)
+        )
+
+    def feature_referenced(self, feature_id: str) -> bool:
+        in_schema = select(credit_costs.c.id).where(
+            self._tenant(credit_costs), credit_costs.c.metered_feature_id == feature_id
+        )
+        in_plan = select(plan_items.c.id).where(
+            self._tenant(plan_items), plan_items.c.feature_id == feature_id
+        )
+        return bool(self._connection.scalar(select(exists(in_schema) | exists(in_plan))))
+
+    @staticmethod
+    def _feature_values(feature: Feature) -> dict[str, Any]:
+        return {
+            "feature_id": feature.feature_id,
+            "name": feature.name,
+            "type": feature.type.value,
+            "consumable": feature.consumable,
+            "event_names": json.dumps(list(feature.event_names)),
+            "display": json.dumps(feature.display) if feature.display else None,
+            "archived": feature.archived,
+        }
+
+    def _write_schema(self, feature: Feature) -> None:
+        if not feature.credit_schema:
+            return
+        self._connection.execute(
+            insert(credit_costs),
+            [
+                {
+                    "org": self._org,
+                    "env": self._env,
+                    "credit_system_id": feature.feature_id,
+                    "metered_feature_id": line.metered_feature_id,
+                    "cost": line.cost,
+                    "position": position,
+                }
+                for position, line in enumerate(feature.credit_schema)
+            ],
+        )
+
+    # plans ----------------------------------------------------------------------------
+
+    def _items(self, plan_internal_ids: Sequence[int]) -> dict[int, list[PlanItem]]:
+        rows = self._connection.execute(
+            select(plan_items)
+            .where(self._tenant(plan_items), plan_items.c.plan_internal_id.in_(plan_internal_ids))
+            .order_by(plan_items.c.plan_internal_id, plan_items.c.position)
+        ).mappings()
+        items: dict[int, list[PlanItem]] = {}
+        for r in rows:
+            items.setdefault(r["plan_internal_id"], []).append(
+                PlanItem(
+                    feature_id=r["feature_id"],
+                    included=r["included"],
+                    unlimited=r["unlimited"],
+                    reset=Interval(r["reset_interval"]) if r["reset_interval"] else None,
+                    interval_count=r["interval_count"],
+                    extra=json.loads(r["extra"]),
+                )
+            )
+        return items
+
+    def _plans(self, where: Any) -> list[Plan]:
+        rows = list(
+            self._connection.execute(
+                select(plans).where(self._tenant(plans), where).order_by(plans.c.id)
+            ).mappings()
+        )
+        items = self._items([r["id"] for r in rows]) if rows else {}
+        return [
+            Plan(
+                plan_id=r["plan_id"],
+                name=r["name"],
+                version=r["version"],
+                items=tuple(items.get(r["id"], ())),
+                description=r["description"],
+                group=r["plan_group"],
+                add_on=r["add_on"],
+                auto_enable=r["auto_enable"],
+                archived=r["archived"],
+                metadata=json.loads(r["metadata"]),
+                created_at=from_ms(r["created_at"]),
+                internal_id=r["id"],
+            )
+            for r in rows
+        ]
+
+    def latest_plan(self, plan_id: str) -> Plan | None:
+        found = self._plans((plans.c.plan_id == plan_id) & plans.c.is_latest)
+        return found[0] if found else None
+
+    def plan_version(self, plan_id: str, version: int) -> Plan | None:
+        found = self._plans((plans.c.plan_id == plan_id) & (plans.c.version == version))
+        return found[0] if found else None
+
+    def plans_by_internal_id(self, internal_ids: Sequence[int]) -> dict[int, Plan]:
+        found = self._plans(plans.c.id.in_(internal_ids)) if internal_ids else []
+        return {p.internal_id: p for p in found if p.internal_id is not None}
+
+    def latest_plans(self, *, include_archived: bool = False) -> list[Plan]:
+        where = plans.c.is_latest if include_archived else plans.c.is_latest & ~plans.c.archived
+        return self._plans(where)
+
+    def insert_plan(self, plan: Plan, now: datetime) -> int:
+        self._connection.execute(
+            update(plans)
+            .where(self._tenant(plans), plans.c.plan_id == plan.plan_id)
+            .values(is_latest=False)
+        )
+        internal_id = int(
+            self._connection.execute(
+                insert(plans)
+                .values(
+                    org=self._org,
+                    env=self._env,
+                    is_latest=True,
+                    created_at=to_ms(now),
+                    **self._plan_values(plan),
+                )
+                .returning(plans.c.id)
+            ).scalar_one()
+        )
+        self._write_items(internal_id, plan.items)
+        return internal_id
+
+    def replace_plan(self, internal_id: int, plan: Plan) -> None:
+        """Edit a version in place (only allowed while no customer has it)."""
+        self._connection.execute(
+            update(plans)
+            .where(self._tenant(plans), plans.c.id == internal_id)
+            .values(**self._plan_values(plan))
+        )
+        self._connection.execute(
+            delete(plan_items).where(
+                self._tenant(plan_items), plan_items.c.plan_internal_id == internal_id
+            )
+        )
+        self._write_items(internal_id, plan.items)
+
+    def set_plan_archived(self, plan_id: str, archived: bool) -> None:
+        self._connection.execute(
+            update(plans)
+            .where(self._tenant(plans), plans.c.plan_id == plan_id)
+            .values(archived=archived)
+        )
+
+    def delete_plan(self, plan_id: str) -> None:
+        ids = select(plans.c.id).where(self._tenant(plans), plans.c.plan_id == plan_id)
+        self._connection.execute(
+            delete(plan_items).where(
+                self._tenant(plan_items), plan_items.c.plan_internal_id.in_(ids)
+            )
+        )
+        self._connection.execute(
+            delete(plans).where(self._tenant(plans), plans.c.plan_id == plan_id)
+        )
+
+    def plan_has_customers(self, plan_id: str, internal_id: int | None = None) -> bool:
+        query = select(func.count()).where(
+            self._tenant(customer_plans), customer_plans.c.plan_id == plan_id
+        )
+        if internal_id is not None:
+            query = query.where(customer_plans.c.plan_internal_id == internal_id)
+        return bool(self._connection.scalar(query))
+
+    @staticmethod
+    def _plan_values(plan: Plan) -> dict[str, Any]:
+        return {
+            "plan_id": plan.plan_id,
+            "version": plan.version,
+            "name": plan.name,
+            "description": plan.description,
+            "plan_group": plan.group,
+            "add_on": plan.add_on,
+            "auto_enable": plan.auto_enable,
+            "archived": plan.archived,
+            "metadata": json.dumps(dict(plan.metadata)),
+        }
+
+    def _write_items(self, internal_id: int, items: Sequence[PlanItem]) -> None:
+        if not items:
+            return
+        self._connection.execute(
+            insert(plan_items),
+            [
+                {
+                    "org": self._org,
+                    "env": self._env,
+                    "plan_internal_id": internal_id,
+                    "position": position,
+                    "feature_id": item.feature_id,
+                    "included": item.included,
+                    "unlimited": item.unlimited,
+                    "reset_interval": item.reset.value if item.reset else None,
+                    "interval_count": item.interval_count,
+                    "extra": json.dumps(dict(item.extra)),
+                }
+                for position, item in enumerate(items)
+            ],
+        )

@@ -1,0 +1,147 @@
+"""SQL for customers and the plans attached to them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from allotment.domain.clock import from_ms, to_ms
+from allotment.storage.records import CustomerPlanRecord, CustomerRecord
+from allotment.storage.tables import customer_plans, customers
+
+
+class CustomerStore:
+    def __init__(self, connection: Connection, org: str, env: str) -> None:
+        self._connection = connection
+        self._org = org
+        self._env = env
+
+    def _tenant(self, table: Any) -> Any:
+        return (table.c.org == self._org) & (table.c.env == self._env)
+
+    @staticmethod
+    def _record(row: Any) -> CustomerRecord:
+        return CustomerRecord(
+            internal_id=row["id"],
+            customer_id=row["customer_id"],
+            name=row["name"],
+            email=row["email"],
+            fingerprint=row["fingerprint"],
+            metadata=json.loads(row["metadata"]),
+            created_at=from_ms(row["created_at"]),
+        )
+
+    def get(self, customer_id: str, *, lock: bool = False) -> CustomerRecord | None:
+        """Read a customer. With `lock`, hold its row until the transaction ends: every write
+        to a customer's balances takes this lock first (on SQLite the write transaction itself
+        is the lock)."""
+        query = select(customers).where(
+            self._tenant(customers), customers.c.customer_id == customer_id
+        )
+        if lock:
+            query = query.with_for_update()
+        row = self._connection.execute(query).mappings().first()
+        return self._record(row) if row else None
+
+    def insert(
+        self,
+        customer_id: str,
+        name: str | None,
+        email: str | None,
+        fingerprint: str | None,
+        metadata: dict[str, Any],
+        now: datetime,
+    ) -> CustomerRecord:
+        internal_id = self._connection.execute(
+            insert(customers)
+            .values(
+                org=self._org,
+                env=self._env,
+                customer_id=customer_id,
+                name=name,
+                email=email,
+                fingerprint=fingerprint,
+                metadata=json.dumps(metadata),
+                created_at=to_ms(now),
+            )
+            .returning(customers.c.id)
+        ).scalar_one()
+        return CustomerRecord(
+            int(internal_id), customer_id, name, email, fingerprint, metadata, now
+        )
+
+    def update(self, internal_id: int, values: dict[str, Any]) -> None:
+        if "metadata" in values:
+            values = {**values, "metadata": json.dumps(values["metadata"])}
+        self._connection.execute(
+            update(customers)
+            .where(self._tenant(customers), customers.c.id == internal_id)
+            .values(**values)
+        )
+
+    def page(self, after_internal_id: int, limit: int) -> list[CustomerRecord]:
+        rows = self._connection.execute(
+            select(customers)
+            .where(self._tenant(customers), customers.c.id > after_internal_id)
+            .order_by(customers.c.id)
+            .limit(limit)
+        ).mappings()
+        return [self._record(r) for r in rows]
+
+    # attached plans -------------------------------------------------------------------
+
+    @staticmethod
+    def _plan_record(row: Any) -> CustomerPlanRecord:
+        return CustomerPlanRecord(
+            id=row["id"],
+            customer_internal_id=row["customer_internal_id"],
+            plan_internal_id=row["plan_internal_id"],
+            plan_id=row["plan_id"],
+            status=row["status"],
+            started_at=from_ms(row["started_at"]),
+            ended_at=from_ms(row["ended_at"]) if row["ended_at"] is not None else None,
+        )
+
+    def active_plans(self, customer_internal_id: int) -> list[CustomerPlanRecord]:
+        rows = self._connection.execute(
+            select(customer_plans)
+            .where(
+                self._tenant(customer_plans),
+                customer_plans.c.customer_internal_id == customer_internal_id,
+                customer_plans.c.status == "active",
+            )
+            .order_by(customer_plans.c.id)
+        ).mappings()
+        return [self._plan_record(r) for r in rows]
+
+    def attach_plan(
+        self, customer_internal_id: int, plan_internal_id: int, plan_id: str, now: datetime
+    ) -> int:
+        return int(
+            self._connection.execute(
+                insert(customer_plans)
+                .values(
+                    org=self._org,
+                    env=self._env,
+                    customer_internal_id=customer_internal_id,
+                    plan_internal_id=plan_internal_id,
+                    plan_id=plan_id,
+                    status="active",
+                    started_at=to_ms(now),
+                )
+                .returning(customer_plans.c.id)
+            ).scalar_one()
+        )
+
+    def end_plans(self, customer_plan_ids: Sequence[int], now: datetime) -> None:
+        if not customer_plan_ids:
+            return
+        self._connection.execute(
+            update(customer_plans)
+            .where(self._tenant(customer_plans), customer_plans.c.id.in_(customer_plan_ids))
+            .values(status="expired", ended_at=to_ms(now))
+        )

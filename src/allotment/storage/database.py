@@ -1,0 +1,126 @@
+"""Engines, transactions and migrations for SQLite and PostgreSQL.
+
+One transaction per operation. On SQLite, write transactions start with `BEGIN IMMEDIATE`
+(a deferred transaction that upgrades to a write fails with SQLITE_BUSY under load) and the
+file runs in WAL mode. On PostgreSQL (psycopg 3), writers lock the customer row first, then
+grants in id order, so concurrent operations never deadlock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+__all__ = ["Database", "default_database_url", "normalize_url"]
+
+DEFAULT_SQLITE_FILE = "allotment.db"
+_MIGRATION_LOCK_KEY = 7_216_406_521  # pg_advisory_lock key for "one process migrates"
+
+
+def default_database_url() -> str:
+    return os.environ.get("ALLOTMENT_DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_FILE}"
+
+
+def normalize_url(url: str) -> str:
+    """Accept `postgresql://`, `postgres://`, `sqlite:///path` or a bare file path."""
+    if "://" not in url:
+        return f"sqlite:///{url}"
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database:
+    """One database: its engine, its transactions, its migrations."""
+
+    def __init__(self, url: str | None = None, *, pool_size: int = 8) -> None:
+        self.url = normalize_url(url or default_database_url())
+        parsed = make_url(self.url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            database = parsed.database or ""
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = create_engine(
+                self.url, connect_args={"timeout": 60, "check_same_thread": False}
+            )
+            _configure_sqlite(self.engine)
+        else:
+            self.engine = create_engine(
+                self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            )
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[Connection]:
+        """A connection inside one transaction: committed on success, rolled back on error."""
+        with self.engine.connect() as connection:
+            if self.is_sqlite:
+                connection = connection.execution_options(
+                    sqlite_begin="IMMEDIATE" if write else "DEFERRED"
+                )
+            with connection.begin():
+                yield connection
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision. Safe when several processes start at once:
+        one migrates, the others wait for it, then find nothing to do."""
+        from allotment.storage.migrate import upgrade_to_head
+
+        if self.is_sqlite:
+            database = make_url(self.url).database or ""
+            if not database or database == ":memory:":
+                upgrade_to_head(self.engine)
+                return
+            with open(f"{database}.migrate-lock", "a+") as lock_file:
+                fcntl.flock(lock_file, fcntl.LOCK_EX)
+                try:
+                    upgrade_to_head(self.engine)
+                finally:
+                    fcntl.flock(lock_file, fcntl.LOCK_UN)
+            return
+        lock_engine = create_engine(self.url, poolclass=NullPool)
+        try:
+            with lock_engine.connect() as connection:
+                connection.execute(
+                    text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+                )
+                connection.commit()
+                try:
+                    upgrade_to_head(self.engine)
+                finally:
+                    connection.execute(
+                        text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+                    )
+                    connection.commit()
+        finally:
+            lock_engine.dispose()

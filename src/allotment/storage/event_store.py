@@ -1,0 +1,109 @@
+"""SQL for usage events."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, exists, insert, select, update
+
+from allotment.domain.clock import from_ms, to_ms
+from allotment.storage.records import EventRecord
+from allotment.storage.tables import events
+
+
+class EventStore:
+    def __init__(self, connection: Connection, org: str, env: str) -> None:
+        self._connection = connection
+        self._org = org
+        self._env = env
+
+    def _tenant(self) -> Any:
+        return (events.c.org == self._org) & (events.c.env == self._env)
+
+    def key_used(self, idempotency_key: str) -> bool:
+        return bool(
+            self._connection.scalar(
+                select(exists().where(self._tenant(), events.c.idempotency_key == idempotency_key))
+            )
+        )
+
+    def insert(
+        self,
+        *,
+        customer_internal_id: int,
+        customer_id: str,
+        feature_id: str | None,
+        event_name: str | None,
+        value: int,
+        properties: dict[str, Any],
+        timestamp: datetime,
+        idempotency_key: str | None,
+        now: datetime,
+    ) -> int:
+        return int(
+            self._connection.execute(
+                insert(events)
+                .values(
+                    org=self._org,
+                    env=self._env,
+                    customer_internal_id=customer_internal_id,
+                    customer_id=customer_id,
+                    feature_id=feature_id,
+                    event_name=event_name,
+                    value=value,
+                    unapplied=0,
+                    properties=json.dumps(properties),
+                    timestamp=to_ms(timestamp),
+                    idempotency_key=idempotency_key,
+                    created_at=to_ms(now),
+                )
+                .returning(events.c.id)
+            ).scalar_one()
+        )
+
+    def set_unapplied(self, event_id: int, unapplied: int) -> None:
+        self._connection.execute(
+            update(events)
+            .where(self._tenant(), events.c.id == event_id)
+            .values(unapplied=unapplied)
+        )
+
+    def page(
+        self,
+        *,
+        customer_id: str | None,
+        feature_ids: list[str] | None,
+        start: datetime | None,
+        end: datetime | None,
+        before_id: int | None,
+        limit: int,
+    ) -> list[EventRecord]:
+        """Newest first; `before_id` is the cursor."""
+        query = select(events).where(self._tenant())
+        if customer_id is not None:
+            query = query.where(events.c.customer_id == customer_id)
+        if feature_ids is not None:
+            query = query.where(events.c.feature_id.in_(feature_ids))
+        if start is not None:
+            query = query.where(events.c.timestamp >= to_ms(start))
+        if end is not None:
+            query = query.where(events.c.timestamp < to_ms(end))
+        if before_id is not None:
+            query = query.where(events.c.id < before_id)
+        rows = self._connection.execute(query.order_by(events.c.id.desc()).limit(limit)).mappings()
+        return [
+            EventRecord(
+                id=r["id"],
+                customer_id=r["customer_id"],
+                feature_id=r["feature_id"],
+                event_name=r["event_name"],
+                value=r["value"],
+                unapplied=r["unapplied"],
+                properties=json.loads(r["properties"]),
+                timestamp=from_ms(r["timestamp"]),
+                idempotency_key=r["idempotency_key"],
+            )
+            for r in rows
+        ]

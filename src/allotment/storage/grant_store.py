@@ -1,0 +1,216 @@
+"""SQL for grants (balance rows) and the append-only ledger of entries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, insert, select, update
+
+from allotment.domain.clock import from_ms, to_ms
+from allotment.domain.grants import Grant
+from allotment.domain.intervals import Interval
+from allotment.storage.records import BalanceMismatch, EntryRecord
+from allotment.storage.tables import customers, entries, grants
+
+
+def _ms(moment: datetime | None) -> int | None:
+    return to_ms(moment) if moment is not None else None
+
+
+def _moment(ms: int | None) -> datetime | None:
+    return from_ms(ms) if ms is not None else None
+
+
+class GrantStore:
+    def __init__(self, connection: Connection, org: str, env: str) -> None:
+        self._connection = connection
+        self._org = org
+        self._env = env
+
+    def _tenant(self, table: Any) -> Any:
+        return (table.c.org == self._org) & (table.c.env == self._env)
+
+    @staticmethod
+    def _grant(row: Any) -> Grant:
+        return Grant(
+            id=row["id"],
+            customer_internal_id=row["customer_internal_id"],
+            feature_id=row["feature_id"],
+            granted=row["granted"],
+            balance=row["balance"],
+            unlimited=row["unlimited"],
+            interval=Interval(row["reset_interval"]) if row["reset_interval"] else None,
+            interval_count=row["interval_count"],
+            anchor_at=from_ms(row["anchor_at"]),
+            next_reset_at=_moment(row["next_reset_at"]),
+            reset_index=row["reset_index"],
+            expires_at=_moment(row["expires_at"]),
+            plan_id=row["plan_id"],
+            customer_plan_id=row["customer_plan_id"],
+            add_on=row["add_on"],
+            usage_allowed=row["usage_allowed"],
+            floor=row["floor"],
+            created_at=from_ms(row["created_at"]),
+        )
+
+    def active(
+        self, customer_internal_id: int, feature_ids: Sequence[str] | None = None
+    ) -> list[Grant]:
+        """The customer's live grants, in id order (the order PostgreSQL locks them in)."""
+        query = select(grants).where(
+            self._tenant(grants),
+            grants.c.customer_internal_id == customer_internal_id,
+            grants.c.active,
+        )
+        if feature_ids is not None:
+            query = query.where(grants.c.feature_id.in_(feature_ids))
+        rows = self._connection.execute(query.order_by(grants.c.id)).mappings()
+        return [self._grant(r) for r in rows]
+
+    def insert(self, grant: Grant) -> int:
+        return int(
+            self._connection.execute(
+                insert(grants)
+                .values(
+                    org=self._org,
+                    env=self._env,
+                    customer_internal_id=grant.customer_internal_id,
+                    feature_id=grant.feature_id,
+                    customer_plan_id=grant.customer_plan_id,
+                    plan_id=grant.plan_id,
+                    active=True,
+                    granted=grant.granted,
+                    balance=grant.balance,
+                    unlimited=grant.unlimited,
+                    reset_interval=grant.interval.value if grant.interval else None,
+                    interval_count=grant.interval_count,
+                    anchor_at=_ms(grant.anchor_at),
+                    next_reset_at=_ms(grant.next_reset_at),
+                    reset_index=grant.reset_index,
+                    expires_at=_ms(grant.expires_at),
+                    add_on=grant.add_on,
+                    usage_allowed=grant.usage_allowed,
+                    floor=grant.floor,
+                    created_at=_ms(grant.created_at),
+                )
+                .returning(grants.c.id)
+            ).scalar_one()
+        )
+
+    def add_to_balances(self, changes: dict[int, int]) -> None:
+        """balance := balance + delta for each grant id -> delta (one executemany)."""
+        if not changes:
+            return
+        statement = (
+            update(grants)
+            .where(self._tenant(grants), grants.c.id == bindparam("grant_id"))
+            .values(balance=grants.c.balance + bindparam("delta"))
+        )
+        self._connection.execute(
+            statement, [{"grant_id": gid, "delta": delta} for gid, delta in changes.items()]
+        )
+
+    def reset(self, grant: Grant, expected_next_reset_at: datetime | None) -> bool:
+        """Compare-and-set: write the reset only if nobody reset this grant first."""
+        result = self._connection.execute(
+            update(grants)
+            .where(
+                self._tenant(grants),
+                grants.c.id == grant.id,
+                grants.c.next_reset_at == _ms(expected_next_reset_at),
+            )
+            .values(
+                balance=grant.balance,
+                next_reset_at=_ms(grant.next_reset_at),
+                reset_index=grant.reset_index,
+            )
+        )
+        return result.rowcount == 1
+
+    def deactivate(self, grant_ids: Sequence[int]) -> None:
+        if grant_ids:
+            self._connection.execute(
+                update(grants)
+                .where(self._tenant(grants), grants.c.id.in_(grant_ids))
+                .values(active=False, balance=0)
+            )
+
+    def append_entries(self, records: Sequence[EntryRecord], now: datetime) -> None:
+        if not records:
+            return
+        created = to_ms(now)
+        self._connection.execute(
+            insert(entries),
+            [
+                {
+                    "org": self._org,
+                    "env": self._env,
+                    "grant_id": r.grant_id,
+                    "event_id": r.event_id,
+                    "kind": r.kind,
+                    "amount": r.amount,
+                    "units": r.units,
+                    "feature_id": r.feature_id,
+                    "effective_at": to_ms(r.effective_at),
+                    "created_at": created,
+                }
+                for r in records
+            ],
+        )
+
+    def entries_of(self, grant_ids: Sequence[int]) -> list[EntryRecord]:
+        rows = self._connection.execute(
+            select(entries)
+            .where(self._tenant(entries), entries.c.grant_id.in_(grant_ids))
+            .order_by(entries.c.id)
+        ).mappings()
+        return [
+            EntryRecord(
+                grant_id=r["grant_id"],
+                kind=r["kind"],
+                amount=r["amount"],
+                effective_at=from_ms(r["effective_at"]),
+                event_id=r["event_id"],
+                units=r["units"],
+                feature_id=r["feature_id"],
+            )
+            for r in rows
+        ]
+
+    def mismatches(self, *, all_tenants: bool = False) -> tuple[int, list[BalanceMismatch]]:
+        """Fold every entry into its grant's balance and compare with the stored balance."""
+        folded = (
+            select(entries.c.grant_id, func.sum(entries.c.amount).label("total"))
+            .group_by(entries.c.grant_id)
+            .subquery()
+        )
+        query = (
+            select(
+                grants.c.id,
+                grants.c.feature_id,
+                grants.c.balance,
+                customers.c.customer_id,
+                func.coalesce(folded.c.total, 0).label("total"),
+            )
+            .join(customers, customers.c.id == grants.c.customer_internal_id)
+            .outerjoin(folded, folded.c.grant_id == grants.c.id)
+        )
+        if not all_tenants:
+            query = query.where(self._tenant(grants))
+        checked = 0
+        wrong: list[BalanceMismatch] = []
+        for row in self._connection.execute(query.order_by(grants.c.id)).mappings():
+            checked += 1
+            if int(row["total"]) != row["balance"]:
+                wrong.append(
+                    BalanceMismatch(
+                        row["id"],
+                        row["customer_id"],
+                        row["feature_id"],
+                        row["balance"],
+                        int(row["total"]),
+                    )
+                )
+        return checked, wrong

@@ -1,0 +1,62 @@
+"""Plain records that the storage layer reads and writes besides the domain's own types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CustomerRecord:
+    internal_id: int
+    customer_id: str
+    name: str | None
+    email: str | None
+    fingerprint: str | None
+    metadata: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CustomerPlanRecord:
+    id: int
+    customer_internal_id: int
+    plan_internal_id: int
+    plan_id: str
+    status: str
+    started_at: datetime
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    id: int
+    customer_id: str
+    feature_id: str | None
+    event_name: str | None
+    value: int
+    unapplied: int
+    properties: dict[str, Any]
+    timestamp: datetime
+    idempotency_key: str | None
+
+
+@dataclass(frozen=True)
+class EntryRecord:
+    grant_id: int
+    kind: str
+    amount: int
+    effective_at: datetime
+    event_id: int | None = None
+    units: int | None = None
+    feature_id: str | None = None
+
+
+@dataclass(frozen=True)
+class BalanceMismatch:
+    grant_id: int
+    customer_id: str
+    feature_id: str
+    stored: int
+    folded: int

@@ -1,0 +1,24 @@
+"""The unit of work that services are handed: one open transaction, scoped to one org and
+environment, with one repository per noun."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from allotment.storage.catalog_store import CatalogStore
+from allotment.storage.customer_store import CustomerStore
+from allotment.storage.event_store import EventStore
+from allotment.storage.grant_store import GrantStore
+
+__all__ = ["Store"]
+
+
+class Store:
+    def __init__(self, connection: Connection, org: str, env: str) -> None:
+        self.connection = connection
+        self.org = org
+        self.env = env
+        self.catalog = CatalogStore(connection, org, env)
+        self.customers = CustomerStore(connection, org, env)
+        self.grants = GrantStore(connection, org, env)
+        self.events = EventStore(connection, org, env)

@@ -1,0 +1,185 @@
+"""The schema. Amounts are fixed-point BIGINTs (see domain.amounts), times are BIGINT Unix
+milliseconds (UTC), JSON is stored as text. Every table carries `org` and `env`."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER PRIMARY KEY
+
+
+def _tenancy() -> list[Column[str]]:
+    return [Column("org", String(64), nullable=False), Column("env", String(16), nullable=False)]
+
+
+features = Table(
+    "features",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    *_tenancy(),
+    Column("feature_id", String(256), nullable=False),
+    Column("name", Text),
+    Column("type", String(32), nullable=False),
+    Column("consumable", Boolean, nullable=False),
+    Column("event_names", Text, nullable=False),  # JSON list
+    Column("display", Text),  # JSON object
+    Column("archived", Boolean, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("org", "env", "feature_id"),
+)
+
+credit_costs = Table(
+    "credit_costs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    *_tenancy(),
+    Column("credit_system_id", String(256), nullable=False),
+    Column("metered_feature_id", String(256), nullable=False),
+    Column("cost", BigInteger, nullable=False),
+    Column("position", Integer, nullable=False),
+    UniqueConstraint("org", "env", "credit_system_id", "metered_feature_id"),
+    Index(None, "org", "env", "metered_feature_id"),
+)
+
+plans = Table(
+    "plans",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    *_tenancy(),
+    Column("plan_id", String(256), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("is_latest", Boolean, nullable=False),
+    Column("name", Text),
+    Column("description", Text),
+    Column("plan_group", String(256)),
+    Column("add_on", Boolean, nullable=False),
+    Column("auto_enable", Boolean, nullable=False),
+    Column("archived", Boolean, nullable=False),
+    Column("metadata", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("org", "env", "plan_id", "version"),
+)
+
+plan_items = Table(
+    "plan_items",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    *_tenancy(),
+    Column("plan_internal_id", ForeignKey("plans.id"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("feature_id", String(256), nullable=False),
+    Column("included", BigInteger, nullable=False),
+    Column("unlimited", Boolean, nullable=False),
+    Column("reset_interval", String(16)),
+    Column("interval_count", Integer, nullable=False),
+    Column("extra", Text, nullable=False),  # JSON: price, rollover, ...
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    *_tenancy(),
+    Column("customer_id", String(256), nullable=False),
+    Column("name", Text),
+    Column("email", Text),
+    Column("fingerprint", Text),
+    Column("metadata", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("org", "env", "customer_id"),
+)
+
+customer_plans = Table(
+    "customer_plans",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    *_tenancy(),
+    Column("customer_internal_id", ForeignKey("customers.id"), nullable=False, index=True),
+    Column("plan_internal_id", ForeignKey("plans.id"), nullable=False),
+    Column("plan_id", String(256), nullable=False),
+    Column("status", String(16), nullable=False),  # active | expired
+    Column("started_at", BigInteger, nullable=False),
+    Column("ended_at", BigInteger),
+)
+
+grants = Table(
+    "grants",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    *_tenancy(),
+    Column("customer_internal_id", ForeignKey("customers.id"), nullable=False),
+    Column("entity_internal_id", BigInteger),  # entity-level grants (HTTP API issue)
+    Column("feature_id", String(256), nullable=False),
+    Column("customer_plan_id", ForeignKey("customer_plans.id")),
+    Column("plan_id", String(256)),
+    Column("active", Boolean, nullable=False),
+    Column("granted", BigInteger, nullable=False),
+    Column("balance", BigInteger, nullable=False),
+    Column("unlimited", Boolean, nullable=False),
+    Column("reset_interval", String(16)),
+    Column("interval_count", Integer, nullable=False),
+    Column("anchor_at", BigInteger, nullable=False),
+    Column("next_reset_at", BigInteger),
+    Column("reset_index", Integer, nullable=False),
+    Column("expires_at", BigInteger),
+    Column("add_on", Boolean, nullable=False),
+    Column("usage_allowed", Boolean, nullable=False),
+    Column("floor", BigInteger),
+    Column("created_at", BigInteger, nullable=False),
+    Index(None, "org", "env", "customer_internal_id", "active"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    *_tenancy(),
+    Column("customer_internal_id", ForeignKey("customers.id"), nullable=False),
+    Column("customer_id", String(256), nullable=False),
+    Column("feature_id", String(256)),
+    Column("event_name", String(256)),
+    Column("value", BigInteger, nullable=False),
+    Column("unapplied", BigInteger, nullable=False),
+    Column("properties", Text, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("idempotency_key", String(512)),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("org", "env", "idempotency_key"),
+    Index(None, "org", "env", "customer_id", "timestamp"),
+)
+
+entries = Table(
+    "entries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    *_tenancy(),
+    Column("grant_id", ForeignKey("grants.id"), nullable=False, index=True),
+    Column("event_id", ForeignKey("events.id")),
+    Column("kind", String(16), nullable=False),  # grant | usage | refund | reset | revoke
+    Column("amount", BigInteger, nullable=False),  # signed change of the grant's balance
+    Column("units", BigInteger),  # units of the tracked feature this entry covers
+    Column("feature_id", String(256)),  # the tracked feature (usage/refund)
+    Column("effective_at", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
