@@ -7,6 +7,7 @@ transaction; when a lazy reset turns out to be due they rerun as a write.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -186,8 +187,8 @@ class Features(_Namespace):
         name: str | None = None,
         type_: str | None = None,
         consumable: bool | None = None,
-        credit_schema: list[dict[str, Any]] | None = None,
-        event_names: list[str] | None = None,
+        credit_schema: builtins.list[dict[str, Any]] | None = None,
+        event_names: builtins.list[str] | None = None,
         display: dict[str, Any] | None = None,
     ) -> schemas.Feature:
         return self._write(
@@ -207,7 +208,7 @@ class Features(_Namespace):
     def get(self, *, feature_id: str) -> schemas.Feature:
         return self._read(lambda store, _now, _: feature_service.get(store, feature_id))
 
-    def list(self, *, include_archived: bool = False) -> list[schemas.Feature]:
+    def list(self, *, include_archived: bool = False) -> builtins.list[schemas.Feature]:
         return self._read(
             lambda store, _now, _: feature_service.list_all(
                 store, include_archived=include_archived
@@ -221,8 +222,8 @@ class Features(_Namespace):
         name: str | None = None,
         type_: str | None = None,
         consumable: bool | None = None,
-        credit_schema: list[dict[str, Any]] | None = None,
-        event_names: list[str] | None = None,
+        credit_schema: builtins.list[dict[str, Any]] | None = None,
+        event_names: builtins.list[str] | None = None,
         display: dict[str, Any] | None = None,
         archived: bool | None = None,
     ) -> schemas.Feature:
@@ -255,7 +256,7 @@ class Plans(_Namespace):
         add_on: bool | None = None,
         auto_enable: bool | None = None,
         price: dict[str, Any] | None = None,
-        items: list[dict[str, Any]] | None = None,
+        items: builtins.list[dict[str, Any]] | None = None,
         metadata: dict[str, Any] | None = None,
         create_in_stripe: bool | None = None,
     ) -> schemas.Plan:
@@ -278,7 +279,7 @@ class Plans(_Namespace):
     def get(self, *, plan_id: str, version: int | None = None) -> schemas.Plan:
         return self._read(lambda store, _now, _: plan_service.get(store, plan_id, version))
 
-    def list(self, *, include_archived: bool = False) -> list[schemas.Plan]:
+    def list(self, *, include_archived: bool = False) -> builtins.list[schemas.Plan]:
         return self._read(
             lambda store, _now, _: plan_service.list_all(store, include_archived=include_archived)
         )
@@ -292,7 +293,7 @@ class Plans(_Namespace):
         description: str | None = None,
         add_on: bool | None = None,
         auto_enable: bool | None = None,
-        items: list[dict[str, Any]] | None = None,
+        items: builtins.list[dict[str, Any]] | None = None,
         metadata: dict[str, Any] | None = None,
         archived: bool | None = None,
     ) -> schemas.Plan:
@@ -346,7 +347,7 @@ class Customers(_Namespace):
 
     def list(
         self, *, start_cursor: str | None = None, limit: int = 50
-    ) -> tuple[list[schemas.Customer], str | None]:
+    ) -> tuple[builtins.list[schemas.Customer], str | None]:
         return self._write(
             lambda store, now, _: customer_service.list_page(
                 store, now, start_cursor=start_cursor or None, limit=limit
@@ -399,7 +400,7 @@ class Events(_Namespace):
         self,
         *,
         customer_id: str | None = None,
-        feature_id: str | list[str] | None = None,
+        feature_id: str | builtins.list[str] | None = None,
         custom_range: dict[str, int] | None = None,
         start_cursor: str | None = None,
         limit: int = 50,

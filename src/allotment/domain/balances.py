@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from fractions import Fraction
 
 from allotment.domain.amounts import SCALE
 from allotment.domain.catalog import Feature
@@ -88,7 +89,7 @@ class Resolution:
 
 def _convert(required_units: int, cost: int) -> int:
     # exact: both operands are fixed-point; the product is rounded half-even to the scale
-    return round(required_units * cost / SCALE)
+    return round(Fraction(required_units * cost, SCALE))
 
 
 def resolve_check(

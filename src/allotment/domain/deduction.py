@@ -56,7 +56,7 @@ class Deduction:
 
 
 def _credits_for(units: Fraction, cost: int) -> int:
-    return round(units * cost / SCALE)
+    return round(Fraction(units.numerator * cost, units.denominator * SCALE))
 
 
 def _units_for(credits: int, cost: int) -> Fraction:

@@ -158,7 +158,7 @@ def _behavior(raw: object) -> OverageBehavior:
     if raw is None:
         return OverageBehavior.CAP
     try:
-        return OverageBehavior(raw)
+        return OverageBehavior(str(raw))
     except ValueError:
         raise invalid("overage_behavior must be one of cap, overflow, reject") from None
 
