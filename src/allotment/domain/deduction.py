@@ -63,17 +63,29 @@ def _units_for(credits: int, cost: int) -> Fraction:
     return Fraction(credits * SCALE, cost)
 
 
+class _Tally:
+    """Credits taken from each grant, and the exact units of the feature they cover."""
+
+    def __init__(self) -> None:
+        self.credits: dict[int, int] = {}
+        self.units: dict[int, Fraction] = {}
+
+    def add(self, grant_id: int, credits: int, units: Fraction) -> None:
+        self.credits[grant_id] = self.credits.get(grant_id, 0) + credits
+        self.units[grant_id] = self.units.get(grant_id, Fraction(0)) + units
+
+
 def _take(
-    candidates: Sequence[Candidate], remaining: Fraction, taken: dict[int, int], pass_two: bool
+    candidates: Sequence[Candidate], remaining: Fraction, tally: _Tally, pass_two: bool
 ) -> Fraction:
     for candidate in candidates:
         if remaining <= 0:
             break
         grant = candidate.grant
-        balance = grant.balance - taken.get(grant.id, 0)
+        balance = grant.balance - tally.credits.get(grant.id, 0)
         need = _credits_for(remaining, candidate.cost)
         if grant.unlimited:
-            taken[grant.id] = taken.get(grant.id, 0) + need
+            tally.add(grant.id, need, remaining)
             return Fraction(0)
         if pass_two:
             if not grant.usage_allowed:
@@ -85,10 +97,11 @@ def _take(
         credits = min(available, need)
         if credits <= 0:
             continue
-        taken[grant.id] = taken.get(grant.id, 0) + credits
-        remaining = (
-            Fraction(0) if credits == need else remaining - _units_for(credits, candidate.cost)
-        )
+        # the row that finishes the value covers exactly what was left (its credits rounded
+        # half-even to the scale); a row that runs dry covers what its credits buy
+        units = remaining if credits == need else _units_for(credits, candidate.cost)
+        tally.add(grant.id, credits, units)
+        remaining -= units
     return max(remaining, Fraction(0))
 
 
@@ -105,10 +118,10 @@ def plan_deduction(
 
     Returns the deductions and the fixed-point units that could not be applied (cap only).
     Raises `insufficient_balance` under `reject` when the whole value does not fit."""
-    taken: dict[int, int] = {}
-    remaining = _take(candidates, Fraction(value_units), taken, pass_two=False)
+    tally = _Tally()
+    remaining = _take(candidates, Fraction(value_units), tally, pass_two=False)
     if remaining > 0:
-        remaining = _take(candidates, remaining, taken, pass_two=True)
+        remaining = _take(candidates, remaining, tally, pass_two=True)
     if remaining > 0:
         if behavior is OverageBehavior.REJECT:
             raise AllotmentError(
@@ -116,13 +129,12 @@ def plan_deduction(
             )
         absorber = _absorber(candidates, behavior)
         if absorber is not None:
-            grant_id = absorber.grant.id
-            taken[grant_id] = taken.get(grant_id, 0) + _credits_for(remaining, absorber.cost)
+            tally.add(absorber.grant.id, _credits_for(remaining, absorber.cost), remaining)
             remaining = Fraction(0)
     deductions = [
-        Deduction(c, taken[c.grant.id], round(_units_for(taken[c.grant.id], c.cost)))
+        Deduction(c, tally.credits[c.grant.id], round(tally.units[c.grant.id]))
         for c in candidates
-        if taken.get(c.grant.id)
+        if tally.credits.get(c.grant.id)
     ]
     return deductions, round(remaining)
 
