@@ -109,7 +109,7 @@ class Row:
     cycles: int = 0  # boundaries applied so far
 
     def order_key(self) -> tuple[bool, bool, bool, int]:
-        return (self.feature == POOL, not self.monthly, self.add_on, self.seq)
+        return (self.feature == POOL, not self.monthly, self.add_on, -self.seq)
 
     def boundary(self, k: int) -> datetime:
         return add_months(self.anchor, k)

@@ -1,0 +1,3 @@
+from allotment.cli.main import main
+
+main()
