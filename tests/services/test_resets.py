@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -27,14 +27,14 @@ def reset_entries(engine: Allotment) -> int:
 def test_monthly_reset_at_the_exact_instant_with_month_end_clamping(
     engine: Allotment, clock: FakeClock
 ) -> None:
-    anchor = datetime(2026, 1, 31, 12, tzinfo=timezone.utc)
+    anchor = datetime(2026, 1, 31, 12, tzinfo=UTC)
     clock.set(anchor)
     seed_catalog(engine)
     engine.customers.get_or_create(customer_id="u")
     engine.track(customer_id="u", feature_id="premium_request", value=10)
     assert remaining(engine) == 70
     boundaries = [
-        datetime(2026, m, d, 12, tzinfo=timezone.utc) for m, d in [(2, 28), (3, 31), (4, 30)]
+        datetime(2026, m, d, 12, tzinfo=UTC) for m, d in [(2, 28), (3, 31), (4, 30)]
     ]
     for boundary in boundaries:
         clock.set(boundary - MS)
@@ -50,16 +50,16 @@ def test_monthly_reset_at_the_exact_instant_with_month_end_clamping(
 
 
 def test_missed_periods_fire_once_and_keep_the_anchor(engine: Allotment, clock: FakeClock) -> None:
-    clock.set(datetime(2026, 1, 31, 12, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 1, 31, 12, tzinfo=UTC))
     seed_catalog(engine)
     engine.customers.get_or_create(customer_id="u")
     engine.track(customer_id="u", feature_id="premium_request", value=10)
-    clock.set(datetime(2026, 7, 15, tzinfo=timezone.utc))  # five boundaries passed unseen
+    clock.set(datetime(2026, 7, 15, tzinfo=UTC))  # five boundaries passed unseen
     assert remaining(engine) == 100
     assert reset_entries(engine) == 1
     balance = engine.customers.get(customer_id="u").balances["credits"]
     assert balance.next_reset_at == int(
-        datetime(2026, 7, 31, 12, tzinfo=timezone.utc).timestamp() * 1000
+        datetime(2026, 7, 31, 12, tzinfo=UTC).timestamp() * 1000
     )
     assert remaining(engine) == 100
     assert reset_entries(engine) == 1
