@@ -33,9 +33,7 @@ def test_monthly_reset_at_the_exact_instant_with_month_end_clamping(
     engine.customers.get_or_create(customer_id="u")
     engine.track(customer_id="u", feature_id="premium_request", value=10)
     assert remaining(engine) == 70
-    boundaries = [
-        datetime(2026, m, d, 12, tzinfo=UTC) for m, d in [(2, 28), (3, 31), (4, 30)]
-    ]
+    boundaries = [datetime(2026, m, d, 12, tzinfo=UTC) for m, d in [(2, 28), (3, 31), (4, 30)]]
     for boundary in boundaries:
         clock.set(boundary - MS)
         assert remaining(engine) == 70
@@ -58,9 +56,7 @@ def test_missed_periods_fire_once_and_keep_the_anchor(engine: Allotment, clock: 
     assert remaining(engine) == 100
     assert reset_entries(engine) == 1
     balance = engine.customers.get(customer_id="u").balances["credits"]
-    assert balance.next_reset_at == int(
-        datetime(2026, 7, 31, 12, tzinfo=UTC).timestamp() * 1000
-    )
+    assert balance.next_reset_at == int(datetime(2026, 7, 31, 12, tzinfo=UTC).timestamp() * 1000)
     assert remaining(engine) == 100
     assert reset_entries(engine) == 1
 
