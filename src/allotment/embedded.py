@@ -12,18 +12,18 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import IntegrityError
-
 from allotment import schemas
-from allotment.domain.clock import Clock, system_clock, truncate_to_ms
-from allotment.domain.errors import AllotmentError, ErrorCode, invalid
+from allotment.domain.clock import Clock
+from allotment.domain.errors import invalid
+from allotment.runner import Operation, Runner
 from allotment.services import customers as customer_service
+from allotment.services import entities as entity_service
 from allotment.services import events as event_service
 from allotment.services import features as feature_service
 from allotment.services import ledger as ledger_service
+from allotment.services import locks as lock_service
 from allotment.services import plans as plan_service
 from allotment.services import usage as usage_service
-from allotment.services.errors import NeedsWrite
 from allotment.storage.database import Database
 from allotment.storage.store import Store
 
@@ -55,18 +55,20 @@ class Allotment:
             raise invalid("org must be a non-empty string of at most 64 characters")
         self.org = org
         self.env = env
-        self._clock = clock or system_clock
         self.database = Database(database_url)
         if migrate:
             self.database.migrate()
+        self.runner = Runner(self.database, clock)
         self.features = Features(self)
         self.plans = Plans(self)
         self.customers = Customers(self)
         self.billing = Billing(self)
         self.events = Events(self)
+        self.balances = Balances(self)
+        self.entities = Entities(self)
 
     def now(self) -> datetime:
-        return truncate_to_ms(self._clock())
+        return self.runner.now()
 
     def close(self) -> None:
         self.database.dispose()
@@ -77,24 +79,8 @@ class Allotment:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def _run(self, operation: Callable[[Store, datetime, bool], T], *, write: bool) -> T:
-        """Run one operation in one transaction; a read that finds a due reset reruns as a
-        write; a unique-key race surfaces as the error it means."""
-        now = self.now()
-        for attempt in range(3):
-            try:
-                with self.database.transaction(write=write) as connection:
-                    return operation(Store(connection, self.org, self.env), now, write)
-            except NeedsWrite:
-                write = True
-            except IntegrityError as error:
-                if "idempotency_key" in str(error.orig):
-                    raise AllotmentError(
-                        ErrorCode.DUPLICATE_IDEMPOTENCY_KEY, "idempotency_key was already used"
-                    ) from None
-                if attempt == 2:
-                    raise
-        raise RuntimeError("unreachable")  # pragma: no cover
+    def _run(self, operation: Operation[T], *, write: bool) -> T:
+        return self.runner.run(self.org, self.env, operation, write=write)
 
     # balances ------------------------------------------------------------------------
 
@@ -110,19 +96,20 @@ class Allotment:
         lock: dict[str, Any] | None = None,
         with_preview: bool | None = None,
     ) -> schemas.CheckResponse:
-        _not_yet(entity_id=entity_id, lock=lock)
         return self._run(
             lambda store, now, write: usage_service.check(
                 store,
                 now,
                 customer_id=customer_id,
                 feature_id=feature_id,
+                entity_id=entity_id,
+                lock=lock,
                 required_balance=required_balance,
                 send_event=send_event,
                 properties=properties,
                 write=write,
             ),
-            write=bool(send_event),
+            write=bool(send_event) or lock is not None,
         )
 
     def track(
@@ -139,13 +126,13 @@ class Allotment:
         idempotency_key: str | None = None,
         async_: bool | None = None,
     ) -> schemas.TrackResponse:
-        _not_yet(entity_id=entity_id)
         return self._run(
             lambda store, now, _write: usage_service.track(
                 store,
                 now,
                 customer_id=customer_id,
                 feature_id=feature_id,
+                entity_id=entity_id,
                 event_name=event_name,
                 value=value,
                 properties=properties,
@@ -160,12 +147,6 @@ class Allotment:
         """Fold every ledger entry of this org and environment into balances and compare them
         with the stored balances."""
         return self._run(lambda store, _now, _write: ledger_service.verify(store), write=False)
-
-
-def _not_yet(**options: object) -> None:
-    for name, value in options.items():
-        if value is not None:
-            raise invalid(f"{name} is not supported by this version of allotment yet")
 
 
 class _Namespace:
@@ -387,10 +368,14 @@ class Billing(_Namespace):
         redirect_mode: str | None = None,
         success_url: str | None = None,
     ) -> schemas.AttachResponse:
-        _not_yet(entity_id=entity_id)
         return self._write(
             lambda store, now, _: customer_service.attach(
-                store, now, customer_id=customer_id, plan_id=plan_id, version=version
+                store,
+                now,
+                customer_id=customer_id,
+                plan_id=plan_id,
+                version=version,
+                entity_id=entity_id,
             )
         )
 
@@ -415,3 +400,74 @@ class Events(_Namespace):
                 limit=limit,
             )
         )
+
+
+class Balances(_Namespace):
+    def finalize(
+        self,
+        *,
+        lock_id: str,
+        action: str,
+        override_value: Any = None,
+        properties: dict[str, Any] | None = None,
+    ) -> schemas.Success:
+        self._write(
+            lambda store, now, _: lock_service.finalize(
+                store, now, lock_id=lock_id, action=action, override_value=override_value
+            )
+        )
+        return schemas.Success()
+
+
+class Entities(_Namespace):
+    def create(
+        self,
+        *,
+        customer_id: str,
+        entity_id: str,
+        feature_id: str | None = None,
+        name: str | None = None,
+    ) -> schemas.Entity:
+        return self._write(
+            lambda store, now, _: entity_service.create(
+                store,
+                now,
+                customer_id=customer_id,
+                entity_id=entity_id,
+                feature_id=feature_id,
+                name=name,
+            )
+        )
+
+    def get(self, *, entity_id: str, customer_id: str | None = None) -> schemas.Entity:
+        return self._read(
+            lambda store, now, write: entity_service.get(
+                store, now, entity_id=entity_id, customer_id=customer_id, write=write
+            )
+        )
+
+    def list(
+        self, *, customer_id: str | None = None, start_cursor: str | None = None, limit: int = 50
+    ) -> tuple[builtins.list[schemas.Entity], str | None]:
+        return self._write(
+            lambda store, now, _: entity_service.list_page(
+                store, now, customer_id=customer_id, start_cursor=start_cursor, limit=limit
+            )
+        )
+
+    def update(
+        self, *, entity_id: str, customer_id: str | None = None, name: str | None = None
+    ) -> schemas.Entity:
+        return self._write(
+            lambda store, now, _: entity_service.update(
+                store, now, entity_id=entity_id, customer_id=customer_id, name=name
+            )
+        )
+
+    def delete(self, *, entity_id: str, customer_id: str | None = None) -> schemas.Success:
+        self._write(
+            lambda store, now, _: entity_service.delete(
+                store, now, entity_id=entity_id, customer_id=customer_id
+            )
+        )
+        return schemas.Success()

@@ -19,6 +19,11 @@ class ErrorCode:
     PLAN_ALREADY_EXISTS = "plan_already_exists"
     PLAN_ALREADY_ATTACHED = "product_already_attached"
     FEATURE_IN_USE = "feature_in_use"
+    LOCK_ALREADY_EXISTS = "lock_already_exists"
+    LOCK_NOT_FOUND = "lock_not_found"
+    LOCK_ALREADY_FINALIZED = "lock_already_finalized"
+    ENTITY_NOT_FOUND = "entity_not_found"
+    ENTITY_ALREADY_EXISTS = "entity_already_exists"
 
 
 class AllotmentError(Exception):

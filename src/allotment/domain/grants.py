@@ -38,6 +38,7 @@ class Grant:
     usage_allowed: bool = False  # pay-per-use: may go below 0, down to `floor`
     floor: int | None = 0  # lowest balance pass 2 may reach; None: no floor
     created_at: datetime | None = None
+    entity_internal_id: int | None = None  # None: a customer-level grant
 
     @property
     def usage(self) -> int:
@@ -51,8 +52,11 @@ class Grant:
         return replace(self, balance=balance)
 
 
-def deduction_sort_key(grant: Grant, is_pool: bool) -> tuple[object, ...]:
-    """DESIGN.md's deduction order: own balances before pools; unlimited first; rows with a
+def deduction_sort_key(
+    grant: Grant, is_pool: bool, entity_internal_id: int | None = None
+) -> tuple[object, ...]:
+    """DESIGN.md's deduction order: the subject's own rows first (the entity's when an entity
+    is named, else the customer's); own balances before pools; unlimited first; rows with a
     reset before rows without; shorter interval first; sooner expiry first; main plan before
     add-on; prepaid before pay-per-use; oldest first (then by id, so the order is total)."""
     interval_length = (
@@ -63,6 +67,7 @@ def deduction_sort_key(grant: Grant, is_pool: bool) -> tuple[object, ...]:
     expires = grant.expires_at.replace(tzinfo=None) if grant.expires_at else _NEVER
     created = grant.created_at.replace(tzinfo=None) if grant.created_at else datetime.min
     return (
+        grant.entity_internal_id != entity_internal_id,
         is_pool,
         not grant.unlimited,
         grant.interval is None,

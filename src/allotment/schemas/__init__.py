@@ -8,6 +8,7 @@ from allotment.schemas.results import (
     CheckResponse,
     CreditSchemaItem,
     Customer,
+    Entity,
     Event,
     EventsPage,
     Feature,
@@ -18,6 +19,7 @@ from allotment.schemas.results import (
     PlanItem,
     PlanItemReset,
     Subscription,
+    Success,
     TrackResponse,
 )
 
@@ -29,6 +31,7 @@ __all__ = [
     "CheckResponse",
     "CreditSchemaItem",
     "Customer",
+    "Entity",
     "Event",
     "EventsPage",
     "Feature",
@@ -39,5 +42,6 @@ __all__ = [
     "PlanItem",
     "PlanItemReset",
     "Subscription",
+    "Success",
     "TrackResponse",
 ]

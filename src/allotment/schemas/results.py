@@ -106,6 +106,23 @@ class Customer(_Result):
     flags: dict[str, Flag]
 
 
+class Entity(_Result):
+    id: str | None
+    name: str | None
+    customer_id: str | None
+    feature_id: str | None
+    created_at: int
+    env: str
+    subscriptions: list[Subscription]
+    purchases: list[dict[str, Any]] = Field(default_factory=list)
+    balances: dict[str, Balance]
+    flags: dict[str, Flag]
+
+
+class Success(_Result):
+    success: bool = True
+
+
 class CreditSchemaItem(_Result):
     metered_feature_id: str
     credit_cost: Decimal
@@ -155,6 +172,7 @@ class Plan(_Result):
 
 class AttachResponse(_Result):
     customer_id: str
+    entity_id: str | None = None
     payment_url: str | None = None
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from allotment.domain.grants import Grant
 from allotment.domain.resets import due_reset
 from allotment.services.errors import NeedsWrite
-from allotment.storage.records import EntryRecord
+from allotment.storage.records import EntryRecord, LockRecord
 from allotment.storage.store import Store
 
 
@@ -23,6 +23,11 @@ def live_grants(
 ) -> list[Grant]:
     """The customer's active grants, reset where a boundary has passed (compare-and-set on
     `next_reset_at`, so two writers never reset the same period twice)."""
+    expired = store.locks.expired_held(customer_internal_id, now)
+    if expired and not write:
+        raise NeedsWrite
+    for lock in expired:
+        _expire_lock(store, lock, now)
     grants = store.grants.active(customer_internal_id, feature_ids)
     resets = [r for r in (due_reset(g, now) for g in grants) if r is not None]
     if not resets:
@@ -55,3 +60,51 @@ def apply_changes(
     store.grants.add_to_balances(deltas)
     store.grants.append_entries(entries, now)
     return [g.with_balance(g.balance + deltas.get(g.id, 0)) for g in grants]
+
+
+def restore_event_entries(
+    store: Store,
+    grants: Sequence[Grant],
+    event_id: int,
+    units_to_restore: int | None,
+    kind: str,
+    now: datetime,
+) -> list[Grant]:
+    """Give back what an event's usage entries took, to the very grants that paid, last entry
+    first, each at most to its granted amount (a grant revoked since gets nothing back).
+    `units_to_restore` limits how many feature units go back (None: all of them)."""
+    live = {g.id: g for g in grants}
+    paid = [e for e in store.grants.entries_of_event(event_id) if e.kind == "usage"]
+    restored = {e.grant_id: 0 for e in paid}
+    for entry in store.grants.entries_of_event(event_id):
+        if entry.kind in ("release", "refund") and entry.grant_id in restored:
+            restored[entry.grant_id] += entry.amount
+    left = units_to_restore
+    back: list[EntryRecord] = []
+    for entry in reversed(paid):
+        grant = live.get(entry.grant_id)
+        credits = -entry.amount - restored[entry.grant_id]
+        if grant is None or credits <= 0 or (left is not None and left <= 0):
+            continue
+        units = entry.units or 0
+        if left is not None and units > left:
+            credits = credits * left // units if units else 0
+            units = left
+        credits = min(credits, max(grant.granted - grant.balance, 0))
+        if credits <= 0:
+            continue
+        restored[entry.grant_id] += credits
+        back.append(EntryRecord(grant.id, kind, credits, now, event_id, -units, entry.feature_id))
+        if left is not None:
+            left -= units
+    return apply_changes(store, grants, back, now)
+
+
+def _expire_lock(store: Store, lock: LockRecord, now: datetime) -> None:
+    """A held lock past `expires_at` releases itself (lazily, like resets)."""
+    if not store.locks.finish(lock, "expired", 0, now):
+        return
+    if lock.event_id is not None:
+        grants = store.grants.active(lock.customer_internal_id, None)
+        restore_event_entries(store, grants, lock.event_id, None, "release", lock.expires_at)
+        store.events.set_value(lock.event_id, 0)

@@ -27,6 +27,13 @@ def require(store: Store, customer_id: object, *, lock: bool = False) -> Custome
     return record
 
 
+def require_internal(store: Store, internal_id: int, *, lock: bool = False) -> CustomerRecord:
+    record = store.customers.get_internal(internal_id, lock=lock)
+    if record is None:
+        raise AllotmentError(ErrorCode.CUSTOMER_NOT_FOUND, "customer not found")
+    return record
+
+
 def _text(value: object, field: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise invalid(f"{field} must be a string")
@@ -132,22 +139,45 @@ def list_page(
 
 
 def attach(
-    store: Store, now: datetime, *, customer_id: object, plan_id: object, version: object = None
+    store: Store,
+    now: datetime,
+    *,
+    customer_id: object,
+    plan_id: object,
+    version: object = None,
+    entity_id: object = None,
 ) -> schemas.AttachResponse:
     record = require(store, customer_id, lock=True)
     plan = plan_service.require(store, plan_id, version)
     if plan.archived:
         raise AllotmentError(ErrorCode.INVALID_REQUEST, f"plan {plan.plan_id!r} is archived")
-    _attach(store, record, plan, now)
-    return schemas.AttachResponse(customer_id=record.customer_id, payment_url=None)
+    entity_internal_id = None
+    if entity_id is not None:
+        entity = store.entities.get(record.internal_id, validate_id(entity_id, "entity_id"))
+        if entity is None:
+            raise AllotmentError(ErrorCode.ENTITY_NOT_FOUND, f"entity {entity_id!r} not found")
+        entity_internal_id = entity.internal_id
+    _attach(store, record, plan, now, entity_internal_id)
+    return schemas.AttachResponse(
+        customer_id=record.customer_id,
+        entity_id=entity_id if isinstance(entity_id, str) else None,
+        payment_url=None,
+    )
 
 
-def _attach(store: Store, record: CustomerRecord, plan: Plan, now: datetime) -> None:
-    """Attach `plan`: a main plan replaces the customer's main plan of the same group; add-ons
-    stack. The replaced plan's grants are revoked with ledger entries."""
+def _attach(
+    store: Store,
+    record: CustomerRecord,
+    plan: Plan,
+    now: datetime,
+    entity_internal_id: int | None = None,
+) -> None:
+    """Attach `plan` to the customer (or one of its entities): a main plan replaces the main
+    plan of the same group; add-ons stack. The replaced plan's grants are revoked with ledger
+    entries."""
     assert plan.internal_id is not None
     if not plan.add_on:
-        attachments = store.customers.active_plans(record.internal_id)
+        attachments = store.customers.active_plans(record.internal_id, entity_internal_id)
         versions = store.catalog.plans_by_internal_id([a.plan_internal_id for a in attachments])
         replaced = [
             a
@@ -162,13 +192,14 @@ def _attach(store: Store, record: CustomerRecord, plan: Plan, now: datetime) -> 
             )
         _revoke(store, record, [a.id for a in replaced], now)
     attachment_id = store.customers.attach_plan(
-        record.internal_id, plan.internal_id, plan.plan_id, now
+        record.internal_id, plan.internal_id, plan.plan_id, now, entity_internal_id
     )
     entries: list[EntryRecord] = []
     for item in plan.items:
         grant = Grant(
             id=0,
             customer_internal_id=record.internal_id,
+            entity_internal_id=entity_internal_id,
             feature_id=item.feature_id,
             granted=item.included,
             balance=0,

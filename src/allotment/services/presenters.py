@@ -122,13 +122,9 @@ def plan(item: Plan, env: str) -> schemas.Plan:
     )
 
 
-def customer(
-    record: CustomerRecord,
-    env: str,
-    attached: Sequence[tuple[CustomerPlanRecord, Plan]],
-    grants: Sequence[Grant],
-    features: Mapping[str, Feature],
-) -> schemas.Customer:
+def balances_and_flags(
+    grants: Sequence[Grant], features: Mapping[str, Feature]
+) -> tuple[dict[str, schemas.Balance], dict[str, schemas.Flag]]:
     balances: dict[str, schemas.Balance] = {}
     flags: dict[str, schemas.Flag] = {}
     for feature_id in dict.fromkeys(g.feature_id for g in grants):
@@ -142,6 +138,29 @@ def customer(
         presented = balance(view)
         if presented is not None:
             balances[feature_id] = presented
+    return balances, flags
+
+
+def subscription(attachment: CustomerPlanRecord, attached_plan: Plan) -> schemas.Subscription:
+    return schemas.Subscription(
+        id=f"sub_{attachment.id}",
+        plan_id=attachment.plan_id,
+        auto_enable=attached_plan.auto_enable,
+        add_on=attached_plan.add_on,
+        status=attachment.status,
+        started_at=to_ms(attachment.started_at),
+        version=attached_plan.version,
+    )
+
+
+def customer(
+    record: CustomerRecord,
+    env: str,
+    attached: Sequence[tuple[CustomerPlanRecord, Plan]],
+    grants: Sequence[Grant],
+    features: Mapping[str, Feature],
+) -> schemas.Customer:
+    balances, flags = balances_and_flags(grants, features)
     return schemas.Customer(
         id=record.customer_id,
         name=record.name,
@@ -150,18 +169,7 @@ def customer(
         fingerprint=record.fingerprint,
         env=env,
         metadata=record.metadata,
-        subscriptions=[
-            schemas.Subscription(
-                id=f"sub_{attachment.id}",
-                plan_id=attachment.plan_id,
-                auto_enable=attached_plan.auto_enable,
-                add_on=attached_plan.add_on,
-                status=attachment.status,
-                started_at=to_ms(attachment.started_at),
-                version=attached_plan.version,
-            )
-            for attachment, attached_plan in attached
-        ],
+        subscriptions=[subscription(a, p) for a, p in attached],
         balances=balances,
         flags=flags,
     )

@@ -1,139 +1,29 @@
 """Use cases: check and track.
 
-`track` is one atomic operation: the event row, one ledger entry per grant it touched and the
-new balances are written in one transaction, under the customer's lock. `check` with
-`send_event` is a track with `overage_behavior="reject"`: all or nothing.
+`check` answers from one balance (see domain.balances); with `send_event` it is a track with
+`overage_behavior="reject"`, all or nothing; with `lock` it reserves the amount (see locks).
+`track` records an event and deducts it atomically (see recording).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from allotment import schemas
 from allotment.domain.amounts import checked_units, from_units, parse_amount, to_units
 from allotment.domain.balances import BalanceView, allows, resolve_check
-from allotment.domain.catalog import Feature, FeatureType, cost_units_for
+from allotment.domain.catalog import Feature, FeatureType
 from allotment.domain.clock import from_ms
-from allotment.domain.deduction import (
-    Candidate,
-    Deduction,
-    OverageBehavior,
-    plan_deduction,
-    plan_refund,
-)
+from allotment.domain.deduction import OverageBehavior
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
-from allotment.domain.grants import Grant, deduction_sort_key
-from allotment.services import customers as customer_service
 from allotment.services import features as feature_service
-from allotment.services import presenters
-from allotment.services.balances import apply_changes, live_grants
-from allotment.storage.records import CustomerRecord, EntryRecord
+from allotment.services import locks as lock_service
+from allotment.services import presenters, subjects
+from allotment.services.recording import answering_balance, group_by_feature, record
+from allotment.services.subjects import Subject
 from allotment.storage.store import Store
-
-
-@dataclass(frozen=True)
-class _Usage:
-    """What one feature's part of a track did."""
-
-    feature: Feature
-    pools: list[Feature]
-    grants: list[Grant]  # after the change
-    deducted_from: list[str]  # feature ids of the grants that paid, in order
-
-
-def _group(grants: Sequence[Grant]) -> dict[str, list[Grant]]:
-    grouped: dict[str, list[Grant]] = {}
-    for grant in grants:
-        grouped.setdefault(grant.feature_id, []).append(grant)
-    return grouped
-
-
-def candidates_for(
-    feature: Feature, pools: Sequence[Feature], grants: Sequence[Grant]
-) -> list[Candidate]:
-    """Every grant that can pay for `feature`, in deduction order."""
-    costs = {feature.feature_id: 10**6}
-    for pool in pools:
-        cost = pool.cost_of(feature.feature_id)
-        if cost is not None:
-            costs.setdefault(pool.feature_id, cost)
-    continuous = feature.type is FeatureType.METERED and not feature.consumable
-    found = [
-        Candidate(g, costs[g.feature_id], g.feature_id != feature.feature_id, continuous)
-        for g in grants
-        if g.feature_id in costs
-    ]
-    return sorted(found, key=lambda c: deduction_sort_key(c.grant, c.is_pool))
-
-
-def _check_exact(value_units: int, candidates: Sequence[Candidate]) -> None:
-    for candidate in candidates:
-        if cost_units_for(abs(value_units), candidate.cost) is None:
-            raise invalid(
-                f"value x credit_cost of {candidate.grant.feature_id!r} has more than 6 decimal "
-                "places"
-            )
-
-
-@dataclass(frozen=True)
-class _Plan:
-    feature: Feature
-    pools: list[Feature]
-    grants: list[Grant]
-    changes: list[Deduction]
-    unapplied: int
-
-
-def _plan(
-    store: Store,
-    now: datetime,
-    customer: CustomerRecord,
-    feature: Feature,
-    value_units: int,
-    behavior: OverageBehavior,
-) -> _Plan:
-    """Work out what `value_units` of `feature` (negative: a refund) does, writing nothing but
-    due resets. Raises `insufficient_balance` under reject."""
-    pools = store.catalog.pools_containing(feature.feature_id)
-    ids = [feature.feature_id, *(p.feature_id for p in pools)]
-    grants = live_grants(store, customer.internal_id, ids, now, write=True)
-    candidates = candidates_for(feature, pools, grants)
-    _check_exact(value_units, candidates)
-    if value_units > 0:
-        changes, unapplied = plan_deduction(candidates, value_units, behavior)
-    elif value_units < 0:
-        changes, unapplied = plan_refund(candidates, -value_units)
-    else:
-        changes, unapplied = [], 0
-    return _Plan(feature, pools, grants, changes, unapplied)
-
-
-def _apply(store: Store, now: datetime, plan: _Plan, event_id: int) -> _Usage:
-    kind = "refund" if any(c.credits < 0 for c in plan.changes) else "usage"
-    entries = [
-        EntryRecord(
-            c.candidate.grant.id, kind, -c.credits, now, event_id, c.units, plan.feature.feature_id
-        )
-        for c in plan.changes
-    ]
-    after = apply_changes(store, plan.grants, entries, now)
-    paid = [c.candidate.grant.feature_id for c in plan.changes]
-    return _Usage(plan.feature, plan.pools, after, list(dict.fromkeys(paid)))
-
-
-def _answering_balance(usage: _Usage) -> BalanceView | None:
-    """Track's `balance`: the feature's own balance if the customer has one, else the pool
-    that absorbed the deduction, else the first pool the customer has."""
-    grouped = _group(usage.grants)
-    if usage.feature.feature_id in grouped:
-        return BalanceView(usage.feature.feature_id, tuple(grouped[usage.feature.feature_id]))
-    for feature_id in [*usage.deducted_from, *(p.feature_id for p in usage.pools)]:
-        if feature_id in grouped:
-            return BalanceView(feature_id, tuple(grouped[feature_id]))
-    return None
 
 
 def _properties(raw: object) -> dict[str, Any]:
@@ -200,6 +90,7 @@ def track(
     customer_id: object,
     feature_id: object = None,
     event_name: object = None,
+    entity_id: object = None,
     value: object = None,
     properties: object = None,
     timestamp: object = None,
@@ -215,32 +106,30 @@ def track(
     props = _properties(properties)
     moment = _timestamp(timestamp, now)
     tracked = _features_to_track(store, feature_id, event_name)
-    customer = customer_service.require(store, customer_id, lock=True)
+    subject = subjects.resolve(store, customer_id, entity_id, lock=True)
     if key is not None and store.events.key_used(key):
         raise AllotmentError(
             ErrorCode.DUPLICATE_IDEMPOTENCY_KEY, f"idempotency_key {key!r} was already used"
         )
-    plans = [_plan(store, now, customer, f, value_units, behavior) for f in tracked]
-    event_id = store.events.insert(
-        customer_internal_id=customer.internal_id,
-        customer_id=customer.customer_id,
-        feature_id=tracked[0].feature_id if event_name is None else None,
-        event_name=event_name if isinstance(event_name, str) else None,
-        value=value_units,
+    name = event_name if isinstance(event_name, str) else None
+    event_id, usages = record(
+        store,
+        now,
+        subject,
+        tracked,
+        value_units,
+        behavior,
+        event_name=name,
         properties=props,
         timestamp=moment,
         idempotency_key=key,
-        now=now,
     )
-    usages = [_apply(store, now, plan, event_id) for plan in plans]
-    unapplied = sum(plan.unapplied for plan in plans)
-    if unapplied:
-        store.events.set_unapplied(event_id, unapplied)
-    balance = _answering_balance(usages[0]) if len(usages) == 1 else None
+    balance = answering_balance(usages[0]) if len(usages) == 1 else None
     return schemas.TrackResponse(
         id=f"evt_{event_id}",
-        customer_id=customer.customer_id,
-        event_name=event_name if isinstance(event_name, str) else None,
+        customer_id=subject.customer.customer_id,
+        entity_id=subject.entity_id,
+        event_name=name,
         feature_id=tracked[0].feature_id if len(tracked) == 1 else None,
         value=amount,
         balance=presenters.balance(balance),
@@ -253,9 +142,11 @@ def check(
     *,
     customer_id: object,
     feature_id: object,
+    entity_id: object = None,
     required_balance: object = None,
     send_event: object = None,
     properties: object = None,
+    lock: object = None,
     write: bool,
 ) -> schemas.CheckResponse:
     required = parse_amount(
@@ -264,64 +155,84 @@ def check(
     required_units = checked_units(to_units(required), "required_balance")
     if send_event is not None and not isinstance(send_event, bool):
         raise invalid("send_event must be true or false")
+    reservation = lock_service.parse(lock, now)
+    consume = bool(send_event) or reservation is not None
     feature = feature_service.require(store, feature_id)
-    customer = customer_service.require(store, customer_id, lock=bool(send_event))
+    subject = subjects.resolve(store, customer_id, entity_id, lock=consume)
     if feature.type is FeatureType.BOOLEAN:
-        if send_event:
+        if consume:
             raise AllotmentError(
-                ErrorCode.INVALID_REQUEST, "send_event cannot be used with a boolean feature"
+                ErrorCode.INVALID_REQUEST, "send_event and lock cannot be used on a boolean feature"
             )
-        grants = live_grants(store, customer.internal_id, [feature.feature_id], now, write=write)
-        flag = presenters.flag(feature.feature_id, grants)
-        return schemas.CheckResponse(
-            allowed=flag is not None,
-            customer_id=customer.customer_id,
-            required_balance=required,
-            balance=None,
-            flag=flag,
-        )
+        return _check_flag(store, now, subject, feature, required, write)
     pools = store.catalog.pools_containing(feature.feature_id)
     ids = [feature.feature_id, *(p.feature_id for p in pools)]
-    grants = live_grants(store, customer.internal_id, ids, now, write=write)
-    resolution = resolve_check(feature, required_units, pools, _group(grants))
+    grants = subjects.grants_of(store, subject, ids, now, write)
+    resolution = resolve_check(feature, required_units, pools, group_by_feature(grants))
     allowed = allows(resolution.view, resolution.required)
-    if send_event and resolution.view is not None:
-        allowed = _consume(store, now, customer, feature, required_units, properties)
-        grants = live_grants(store, customer.internal_id, ids, now, write=write)
-        view = BalanceView(
-            resolution.view.feature_id, tuple(_group(grants)[resolution.view.feature_id])
+    view = resolution.view
+    if reservation is not None:
+        allowed = lock_service.reserve(
+            store,
+            now,
+            subject,
+            feature,
+            required_units,
+            _properties(properties),
+            reservation,
+            has_balance=view is not None,
         )
-        resolution = type(resolution)(view, resolution.required, resolution.pool)
     elif send_event:
-        allowed = False
+        allowed = view is not None and _consume(
+            store, now, subject, feature, required_units, properties
+        )
+    if consume and view is not None:
+        after = group_by_feature(subjects.grants_of(store, subject, ids, now, write))
+        view = BalanceView(view.feature_id, tuple(after.get(view.feature_id, ())))
     return schemas.CheckResponse(
         allowed=allowed,
-        customer_id=customer.customer_id,
+        customer_id=subject.customer.customer_id,
+        entity_id=subject.entity_id,
         required_balance=from_units(resolution.required),
-        balance=presenters.balance(resolution.view),
+        balance=presenters.balance(view),
         flag=None,
+    )
+
+
+def _check_flag(
+    store: Store, now: datetime, subject: Subject, feature: Feature, required: Any, write: bool
+) -> schemas.CheckResponse:
+    grants = subjects.grants_of(store, subject, [feature.feature_id], now, write)
+    flag = presenters.flag(feature.feature_id, grants)
+    return schemas.CheckResponse(
+        allowed=flag is not None,
+        customer_id=subject.customer.customer_id,
+        entity_id=subject.entity_id,
+        required_balance=required,
+        balance=None,
+        flag=flag,
     )
 
 
 def _consume(
     store: Store,
     now: datetime,
-    customer: CustomerRecord,
+    subject: Subject,
     feature: Feature,
     required_units: int,
     properties: object,
 ) -> bool:
-    """The send_event part of check: track with reject. A refusal is raised before anything
+    """The send_event part of check: a track with reject. A refusal is raised before anything
     is written, so it leaves nothing behind (not even the event row)."""
     try:
-        track(
+        record(
             store,
             now,
-            customer_id=customer.customer_id,
-            feature_id=feature.feature_id,
-            value=from_units(required_units),
-            properties=properties,
-            overage_behavior=OverageBehavior.REJECT.value,
+            subject,
+            [feature],
+            required_units,
+            OverageBehavior.REJECT,
+            properties=_properties(properties),
         )
     except AllotmentError as error:
         if error.code == ErrorCode.INSUFFICIENT_BALANCE:

@@ -47,6 +47,13 @@ class CustomerStore:
         row = self._connection.execute(query).mappings().first()
         return self._record(row) if row else None
 
+    def get_internal(self, internal_id: int, *, lock: bool = False) -> CustomerRecord | None:
+        query = select(customers).where(self._tenant(customers), customers.c.id == internal_id)
+        if lock:
+            query = query.with_for_update()
+        row = self._connection.execute(query).mappings().first()
+        return self._record(row) if row else None
+
     def insert(
         self,
         customer_id: str,
@@ -106,12 +113,18 @@ class CustomerStore:
             ended_at=from_ms(row["ended_at"]) if row["ended_at"] is not None else None,
         )
 
-    def active_plans(self, customer_internal_id: int) -> list[CustomerPlanRecord]:
+    def active_plans(
+        self, customer_internal_id: int, entity_internal_id: int | None = None
+    ) -> list[CustomerPlanRecord]:
+        """The plans attached to the customer itself, or to one of its entities."""
         rows = self._connection.execute(
             select(customer_plans)
             .where(
                 self._tenant(customer_plans),
                 customer_plans.c.customer_internal_id == customer_internal_id,
+                customer_plans.c.entity_internal_id.is_(None)
+                if entity_internal_id is None
+                else customer_plans.c.entity_internal_id == entity_internal_id,
                 customer_plans.c.status == "active",
             )
             .order_by(customer_plans.c.id)
@@ -119,7 +132,12 @@ class CustomerStore:
         return [self._plan_record(r) for r in rows]
 
     def attach_plan(
-        self, customer_internal_id: int, plan_internal_id: int, plan_id: str, now: datetime
+        self,
+        customer_internal_id: int,
+        plan_internal_id: int,
+        plan_id: str,
+        now: datetime,
+        entity_internal_id: int | None = None,
     ) -> int:
         return int(
             self._connection.execute(
@@ -130,6 +148,7 @@ class CustomerStore:
                     customer_internal_id=customer_internal_id,
                     plan_internal_id=plan_internal_id,
                     plan_id=plan_id,
+                    entity_internal_id=entity_internal_id,
                     status="active",
                     started_at=to_ms(now),
                 )
@@ -143,5 +162,19 @@ class CustomerStore:
         self._connection.execute(
             update(customer_plans)
             .where(self._tenant(customer_plans), customer_plans.c.id.in_(customer_plan_ids))
+            .values(status="expired", ended_at=to_ms(now))
+        )
+
+    def end_entity_plans(
+        self, customer_internal_id: int, entity_internal_id: int, now: datetime
+    ) -> None:
+        self._connection.execute(
+            update(customer_plans)
+            .where(
+                self._tenant(customer_plans),
+                customer_plans.c.customer_internal_id == customer_internal_id,
+                customer_plans.c.entity_internal_id == entity_internal_id,
+                customer_plans.c.status == "active",
+            )
             .values(status="expired", ended_at=to_ms(now))
         )

@@ -70,6 +70,11 @@ class EventStore:
             .values(unapplied=unapplied)
         )
 
+    def set_value(self, event_id: int, value: int) -> None:
+        self._connection.execute(
+            update(events).where(self._tenant(), events.c.id == event_id).values(value=value)
+        )
+
     def page(
         self,
         *,

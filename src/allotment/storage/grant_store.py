@@ -53,6 +53,7 @@ class GrantStore:
             usage_allowed=row["usage_allowed"],
             floor=row["floor"],
             created_at=from_ms(row["created_at"]),
+            entity_internal_id=row["entity_internal_id"],
         )
 
     def active(
@@ -77,6 +78,7 @@ class GrantStore:
                     org=self._org,
                     env=self._env,
                     customer_internal_id=grant.customer_internal_id,
+                    entity_internal_id=grant.entity_internal_id,
                     feature_id=grant.feature_id,
                     customer_plan_id=grant.customer_plan_id,
                     plan_id=grant.plan_id,
@@ -160,11 +162,15 @@ class GrantStore:
             ],
         )
 
+    def entries_of_event(self, event_id: int) -> list[EntryRecord]:
+        return self._entries(entries.c.event_id == event_id)
+
     def entries_of(self, grant_ids: Sequence[int]) -> list[EntryRecord]:
+        return self._entries(entries.c.grant_id.in_(grant_ids))
+
+    def _entries(self, where: Any) -> list[EntryRecord]:
         rows = self._connection.execute(
-            select(entries)
-            .where(self._tenant(entries), entries.c.grant_id.in_(grant_ids))
-            .order_by(entries.c.id)
+            select(entries).where(self._tenant(entries), where).order_by(entries.c.id)
         ).mappings()
         return [
             EntryRecord(

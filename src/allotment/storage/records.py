@@ -60,3 +60,34 @@ class BalanceMismatch:
     feature_id: str
     stored: int
     folded: int
+
+
+@dataclass(frozen=True)
+class EntityRecord:
+    internal_id: int
+    customer_internal_id: int
+    entity_id: str
+    name: str | None
+    feature_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class LockRecord:
+    id: int
+    lock_id: str
+    customer_internal_id: int
+    entity_internal_id: int | None
+    feature_id: str
+    event_id: int | None
+    value: int
+    status: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    org: str
+    env: str
+    kind: str
+    prefix: str

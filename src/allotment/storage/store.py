@@ -7,8 +7,10 @@ from sqlalchemy import Connection
 
 from allotment.storage.catalog_store import CatalogStore
 from allotment.storage.customer_store import CustomerStore
+from allotment.storage.entity_store import EntityStore
 from allotment.storage.event_store import EventStore
 from allotment.storage.grant_store import GrantStore
+from allotment.storage.lock_store import LockStore
 
 __all__ = ["Store"]
 
@@ -22,3 +24,5 @@ class Store:
         self.customers = CustomerStore(connection, org, env)
         self.grants = GrantStore(connection, org, env)
         self.events = EventStore(connection, org, env)
+        self.entities = EntityStore(connection, org, env)
+        self.locks = LockStore(connection, org, env)

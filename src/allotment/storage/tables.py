@@ -118,6 +118,7 @@ customer_plans = Table(
     Column("customer_internal_id", ForeignKey("customers.id"), nullable=False, index=True),
     Column("plan_internal_id", ForeignKey("plans.id"), nullable=False),
     Column("plan_id", String(256), nullable=False),
+    Column("entity_internal_id", BigInteger),  # an entity-level attachment
     Column("status", String(16), nullable=False),  # active | expired
     Column("started_at", BigInteger, nullable=False),
     Column("ended_at", BigInteger),
@@ -181,5 +182,51 @@ entries = Table(
     Column("units", BigInteger),  # units of the tracked feature this entry covers
     Column("feature_id", String(256)),  # the tracked feature (usage/refund)
     Column("effective_at", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+entities = Table(
+    "entities",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    *_tenancy(),
+    Column("customer_internal_id", ForeignKey("customers.id"), nullable=False),
+    Column("entity_id", String(256), nullable=False),
+    Column("name", Text),
+    Column("feature_id", String(256)),
+    Column("deleted", Boolean, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("org", "env", "customer_internal_id", "entity_id"),
+    Index(None, "org", "env", "entity_id"),
+)
+
+locks = Table(
+    "locks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    *_tenancy(),
+    Column("lock_id", String(256), nullable=False),
+    Column("customer_internal_id", ForeignKey("customers.id"), nullable=False),
+    Column("entity_internal_id", BigInteger),
+    Column("feature_id", String(256), nullable=False),
+    Column("event_id", ForeignKey("events.id")),
+    Column("value", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),  # held | confirmed | released | expired
+    Column("expires_at", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("finalized_at", BigInteger),
+    UniqueConstraint("org", "env", "lock_id"),
+    Index(None, "org", "env", "customer_internal_id", "status"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    *_tenancy(),
+    Column("kind", String(16), nullable=False),  # secret | publishable
+    Column("key_hash", String(64), nullable=False, unique=True),  # sha256 hex of the key
+    Column("prefix", String(32), nullable=False),  # shown in listings, never the whole key
+    Column("revoked", Boolean, nullable=False),
     Column("created_at", BigInteger, nullable=False),
 )

@@ -1,0 +1,182 @@
+"""Use cases: entities (seats, workspaces, ... inside a customer).
+
+Creating an entity tracks +1 of its feature on the customer (a continuous-use feature such as
+seats: usage may exceed the grant under cap, as Autumn does); deleting it gives that seat back
+and revokes the entity's own grants.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from allotment import schemas
+from allotment.domain.amounts import SCALE
+from allotment.domain.catalog import FeatureType, validate_id
+from allotment.domain.clock import to_ms
+from allotment.domain.deduction import OverageBehavior
+from allotment.domain.errors import AllotmentError, ErrorCode, invalid
+from allotment.services import customers as customer_service
+from allotment.services import features as feature_service
+from allotment.services import presenters
+from allotment.services.balances import apply_changes, live_grants
+from allotment.services.recording import record
+from allotment.services.subjects import Subject, require_entity
+from allotment.storage.records import CustomerRecord, EntityRecord, EntryRecord
+from allotment.storage.store import Store
+
+
+def _find(
+    store: Store, entity_id: object, customer_id: object, *, lock: bool
+) -> tuple[CustomerRecord, EntityRecord]:
+    if customer_id is not None:
+        customer = customer_service.require(store, customer_id, lock=lock)
+        return customer, require_entity(store, customer, entity_id)
+    identifier = validate_id(entity_id, "entity_id")
+    entity = store.entities.find(identifier)
+    if entity is None:
+        raise AllotmentError(ErrorCode.ENTITY_NOT_FOUND, f"entity {identifier!r} not found")
+    return customer_service.require_internal(store, entity.customer_internal_id, lock=lock), entity
+
+
+def present(
+    store: Store, customer: CustomerRecord, entity: EntityRecord, now: datetime, *, write: bool
+) -> schemas.Entity:
+    subject = Subject(customer, entity)
+    grants = [
+        g
+        for g in live_grants(store, customer.internal_id, None, now, write=write)
+        if subject.sees(g)
+    ]
+    features = {
+        f.feature_id: f for f in store.catalog.features(list({g.feature_id for g in grants}))
+    }
+    balances, flags = presenters.balances_and_flags(grants, features)
+    attachments = store.customers.active_plans(customer.internal_id, entity.internal_id)
+    versions = store.catalog.plans_by_internal_id([a.plan_internal_id for a in attachments])
+    return schemas.Entity(
+        id=entity.entity_id,
+        name=entity.name,
+        customer_id=customer.customer_id,
+        feature_id=entity.feature_id,
+        created_at=to_ms(entity.created_at),
+        env=store.env,
+        subscriptions=[
+            presenters.subscription(a, versions[a.plan_internal_id]) for a in attachments
+        ],
+        balances=balances,
+        flags=flags,
+    )
+
+
+def create(
+    store: Store,
+    now: datetime,
+    *,
+    customer_id: object,
+    entity_id: object,
+    feature_id: object = None,
+    name: object = None,
+) -> schemas.Entity:
+    identifier = validate_id(entity_id, "entity_id")
+    if name is not None and not isinstance(name, str):
+        raise invalid("name must be a string")
+    feature = feature_service.require(store, feature_id) if feature_id is not None else None
+    if feature is not None and (feature.type is not FeatureType.METERED or feature.consumable):
+        raise invalid("feature_id of an entity must be a non-consumable metered feature")
+    customer = customer_service.require(store, customer_id, lock=True)
+    if store.entities.get(customer.internal_id, identifier) is not None:
+        raise AllotmentError(
+            ErrorCode.ENTITY_ALREADY_EXISTS,
+            f"entity {identifier!r} already exists for customer {customer.customer_id!r}",
+        )
+    entity = store.entities.insert(
+        customer.internal_id, identifier, name, feature.feature_id if feature else None, now
+    )
+    if feature is not None:
+        record(
+            store,
+            now,
+            Subject(customer),
+            [feature],
+            SCALE,
+            OverageBehavior.CAP,
+            properties={"entity_id": identifier, "reason": "entity created"},
+        )
+    return present(store, customer, entity, now, write=True)
+
+
+def get(
+    store: Store, now: datetime, *, entity_id: object, customer_id: object = None, write: bool
+) -> schemas.Entity:
+    customer, entity = _find(store, entity_id, customer_id, lock=False)
+    return present(store, customer, entity, now, write=write)
+
+
+def update(
+    store: Store,
+    now: datetime,
+    *,
+    entity_id: object,
+    customer_id: object = None,
+    name: object = None,
+) -> schemas.Entity:
+    customer, entity = _find(store, entity_id, customer_id, lock=True)
+    if name is not None:
+        if not isinstance(name, str):
+            raise invalid("name must be a string")
+        store.entities.rename(entity.internal_id, name)
+        customer, entity = _find(store, entity.entity_id, customer.customer_id, lock=False)
+    return present(store, customer, entity, now, write=True)
+
+
+def list_page(
+    store: Store,
+    now: datetime,
+    *,
+    customer_id: object = None,
+    start_cursor: object = None,
+    limit: object = None,
+) -> tuple[list[schemas.Entity], str | None]:
+    size = 50 if limit is None else limit
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 1000:
+        raise invalid("limit must be an integer from 1 to 1000")
+    after = 0
+    if start_cursor not in (None, ""):
+        if not isinstance(start_cursor, str) or not start_cursor.isdigit():
+            raise invalid("start_cursor is not a cursor this server returned")
+        after = int(start_cursor)
+    owner = customer_service.require(store, customer_id) if customer_id is not None else None
+    found = store.entities.page(owner.internal_id if owner else None, after, size + 1)
+    more = len(found) > size
+    found = found[:size]
+    page = []
+    for entity in found:
+        customer = owner or customer_service.require_internal(store, entity.customer_internal_id)
+        page.append(present(store, customer, entity, now, write=True))
+    return page, (str(found[-1].internal_id) if more and found else None)
+
+
+def delete(store: Store, now: datetime, *, entity_id: object, customer_id: object = None) -> None:
+    customer, entity = _find(store, entity_id, customer_id, lock=True)
+    own = [
+        g
+        for g in live_grants(store, customer.internal_id, None, now, write=True)
+        if g.entity_internal_id == entity.internal_id
+    ]
+    apply_changes(
+        store, own, [EntryRecord(g.id, "revoke", -g.balance, now) for g in own if g.balance], now
+    )
+    store.grants.deactivate([g.id for g in own])
+    store.customers.end_entity_plans(customer.internal_id, entity.internal_id, now)
+    store.entities.delete(entity.internal_id)
+    if entity.feature_id is not None:
+        feature = feature_service.require(store, entity.feature_id)
+        record(
+            store,
+            now,
+            Subject(customer),
+            [feature],
+            -SCALE,
+            OverageBehavior.CAP,
+            properties={"entity_id": entity.entity_id, "reason": "entity deleted"},
+        )

@@ -1,0 +1,165 @@
+"""Locks: `check` with `lock: {lock_id, enabled: true, expires_at?}` reserves the required
+amount by itself (a track with reject, all or nothing). `balances.finalize` then confirms it
+(optionally with a different final value: less gives the difference back to the grants that
+paid, more deducts the rest with cap) or releases it (everything goes back to the grants that
+paid, each at most to its granted amount). A held lock past `expires_at` (default and maximum:
+one day) releases itself the next time the customer's balances are read or written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from allotment.domain.amounts import checked_units, parse_amount, to_units
+from allotment.domain.catalog import Feature, FeatureType
+from allotment.domain.clock import from_ms, to_ms
+from allotment.domain.deduction import OverageBehavior
+from allotment.domain.errors import AllotmentError, ErrorCode, invalid
+from allotment.services import customers as customer_service
+from allotment.services import features as feature_service
+from allotment.services.balances import restore_event_entries
+from allotment.services.recording import deduct_more, record
+from allotment.services.subjects import Subject, grants_of
+from allotment.storage.store import Store
+
+MAX_LOCK_LIFETIME = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Reservation:
+    lock_id: str
+    expires_at: datetime
+
+
+def parse(raw: object, now: datetime) -> Reservation | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise invalid("lock must be an object")
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise invalid("lock.enabled must be true or false")
+    if not enabled:
+        return None
+    lock_id = raw.get("lock_id")
+    if not isinstance(lock_id, str) or not lock_id or len(lock_id) > 256:
+        raise invalid("lock.lock_id must be a non-empty string of at most 256 characters")
+    expires_raw = raw.get("expires_at")
+    if expires_raw is None:
+        return Reservation(lock_id, now + MAX_LOCK_LIFETIME)
+    if isinstance(expires_raw, float) and expires_raw.is_integer():
+        expires_raw = int(expires_raw)
+    if isinstance(expires_raw, bool) or not isinstance(expires_raw, int):
+        raise invalid("lock.expires_at must be Unix milliseconds")
+    if not to_ms(now) < expires_raw <= to_ms(now + MAX_LOCK_LIFETIME):
+        raise invalid("lock.expires_at must be in the future and at most 1 day ahead")
+    return Reservation(lock_id, from_ms(expires_raw))
+
+
+def reserve(
+    store: Store,
+    now: datetime,
+    subject: Subject,
+    feature: Feature,
+    required_units: int,
+    properties: dict[str, Any],
+    reservation: Reservation,
+    *,
+    has_balance: bool,
+) -> bool:
+    """Take the lock. Returns whether it was allowed (nothing is written when it is not)."""
+    if feature.type is not FeatureType.METERED or not feature.consumable:
+        raise AllotmentError(ErrorCode.INVALID_REQUEST, "a lock needs a consumable metered feature")
+    if store.locks.get(reservation.lock_id) is not None:
+        raise AllotmentError(
+            ErrorCode.LOCK_ALREADY_EXISTS, f"lock {reservation.lock_id!r} already exists"
+        )
+    event_id = None
+    if required_units != 0:
+        if not has_balance:
+            return False
+        try:
+            event_id, _ = record(
+                store,
+                now,
+                subject,
+                [feature],
+                required_units,
+                OverageBehavior.REJECT,
+                properties={**properties, "lock_id": reservation.lock_id},
+            )
+        except AllotmentError as error:
+            if error.code == ErrorCode.INSUFFICIENT_BALANCE:
+                return False
+            raise
+    store.locks.insert(
+        lock_id=reservation.lock_id,
+        customer_internal_id=subject.customer.internal_id,
+        entity_internal_id=subject.entity_internal_id,
+        feature_id=feature.feature_id,
+        event_id=event_id,
+        value=required_units,
+        expires_at=reservation.expires_at,
+        now=now,
+    )
+    return True
+
+
+def finalize(
+    store: Store,
+    now: datetime,
+    *,
+    lock_id: object,
+    action: object,
+    override_value: object = None,
+) -> None:
+    if not isinstance(lock_id, str) or not lock_id:
+        raise invalid("lock_id must be a non-empty string")
+    if action not in ("confirm", "release"):
+        raise invalid("action must be confirm or release")
+    if override_value is not None and action != "confirm":
+        raise invalid("override_value is only allowed with action confirm")
+    lock = store.locks.get(lock_id)
+    if lock is None:
+        raise AllotmentError(ErrorCode.LOCK_NOT_FOUND, f"lock {lock_id!r} not found")
+    customer = customer_service.require_internal(store, lock.customer_internal_id, lock=True)
+    grants = grants_of(store, Subject(customer), None, now, True)  # expires it if it is due
+    lock = store.locks.get(lock_id)
+    if lock is None or lock.status != "held":
+        status = lock.status if lock is not None else "gone"
+        raise AllotmentError(
+            ErrorCode.LOCK_ALREADY_FINALIZED, f"lock {lock_id!r} is already {status}"
+        )
+    final = lock.value
+    if override_value is not None:
+        amount = parse_amount(override_value, "override_value")
+        final = checked_units(to_units(amount), "override_value")
+    store.locks.finish(
+        lock,
+        "released" if action == "release" else "confirmed",
+        0 if action == "release" else final,
+        now,
+    )
+    if action == "release":
+        final = 0
+    if lock.event_id is None or final == lock.value:
+        return
+    if final < lock.value:
+        restore_event_entries(store, grants, lock.event_id, lock.value - final, "release", now)
+    else:
+        entity = next(
+            (
+                e
+                for e in store.entities.of_customer(customer.internal_id)
+                if e.internal_id == lock.entity_internal_id
+            ),
+            None,
+        )
+        feature = feature_service.require(store, lock.feature_id)
+        deduct_more(
+            store, now, Subject(customer, entity), feature, final - lock.value, lock.event_id
+        )
+    store.events.set_value(lock.event_id, final)

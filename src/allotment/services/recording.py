@@ -1,0 +1,182 @@
+"""Recording usage: the atomic core of track, check-with-send_event and locks.
+
+One event row, one ledger entry per grant touched, and the new balances are written in one
+transaction, under the customer's lock. Everything is planned (and may be refused) before the
+first write, so a refusal leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from allotment.domain.amounts import SCALE
+from allotment.domain.balances import BalanceView
+from allotment.domain.catalog import Feature, FeatureType, cost_units_for
+from allotment.domain.deduction import (
+    Candidate,
+    Deduction,
+    OverageBehavior,
+    plan_deduction,
+    plan_refund,
+)
+from allotment.domain.errors import invalid
+from allotment.domain.grants import Grant, deduction_sort_key
+from allotment.services.balances import apply_changes
+from allotment.services.subjects import Subject, grants_of
+from allotment.storage.records import EntryRecord
+from allotment.storage.store import Store
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What one feature's part of a track did."""
+
+    feature: Feature
+    pools: list[Feature]
+    grants: list[Grant]  # as they are afterwards
+    paid_by: list[str]  # feature ids of the grants that paid, in order
+
+
+@dataclass(frozen=True)
+class _Plan:
+    feature: Feature
+    pools: list[Feature]
+    grants: list[Grant]
+    changes: list[Deduction]
+    unapplied: int
+
+
+def group_by_feature(grants: Sequence[Grant]) -> dict[str, list[Grant]]:
+    grouped: dict[str, list[Grant]] = {}
+    for grant in grants:
+        grouped.setdefault(grant.feature_id, []).append(grant)
+    return grouped
+
+
+def candidates_for(
+    feature: Feature, pools: Sequence[Feature], grants: Sequence[Grant], subject: Subject
+) -> list[Candidate]:
+    """Every grant that can pay for `feature`, in deduction order."""
+    costs = {feature.feature_id: SCALE}
+    for pool in pools:
+        cost = pool.cost_of(feature.feature_id)
+        if cost is not None:
+            costs.setdefault(pool.feature_id, cost)
+    continuous = feature.type is FeatureType.METERED and not feature.consumable
+    found = [
+        Candidate(g, costs[g.feature_id], g.feature_id != feature.feature_id, continuous)
+        for g in grants
+        if g.feature_id in costs
+    ]
+    preferred = subject.entity_internal_id
+    return sorted(found, key=lambda c: deduction_sort_key(c.grant, c.is_pool, preferred))
+
+
+def _check_exact(value_units: int, candidates: Sequence[Candidate]) -> None:
+    for candidate in candidates:
+        if cost_units_for(abs(value_units), candidate.cost) is None:
+            raise invalid(
+                f"value x credit_cost of {candidate.grant.feature_id!r} has more than 6 decimal "
+                "places"
+            )
+
+
+def _plan(
+    store: Store,
+    now: datetime,
+    subject: Subject,
+    feature: Feature,
+    value_units: int,
+    behavior: OverageBehavior,
+) -> _Plan:
+    pools = store.catalog.pools_containing(feature.feature_id)
+    ids = [feature.feature_id, *(p.feature_id for p in pools)]
+    grants = grants_of(store, subject, ids, now, True)
+    candidates = candidates_for(feature, pools, grants, subject)
+    _check_exact(value_units, candidates)
+    if value_units > 0:
+        changes, unapplied = plan_deduction(candidates, value_units, behavior)
+    elif value_units < 0:
+        changes, unapplied = plan_refund(candidates, -value_units)
+    else:
+        changes, unapplied = [], 0
+    return _Plan(feature, pools, grants, changes, unapplied)
+
+
+def _apply(store: Store, now: datetime, plan: _Plan, event_id: int) -> Usage:
+    entries = [
+        EntryRecord(
+            c.candidate.grant.id,
+            "refund" if c.credits < 0 else "usage",
+            -c.credits,
+            now,
+            event_id,
+            c.units,
+            plan.feature.feature_id,
+        )
+        for c in plan.changes
+    ]
+    after = apply_changes(store, plan.grants, entries, now)
+    paid = [c.candidate.grant.feature_id for c in plan.changes]
+    return Usage(plan.feature, plan.pools, after, list(dict.fromkeys(paid)))
+
+
+def record(
+    store: Store,
+    now: datetime,
+    subject: Subject,
+    features: Sequence[Feature],
+    value_units: int,
+    behavior: OverageBehavior,
+    *,
+    event_name: str | None = None,
+    properties: dict[str, Any] | None = None,
+    timestamp: datetime | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[int, list[Usage]]:
+    """Apply `value_units` (negative: a refund) of each feature to the subject. Raises
+    `insufficient_balance` under reject before writing anything. Returns the event id."""
+    plans = [_plan(store, now, subject, f, value_units, behavior) for f in features]
+    props = dict(properties or {})
+    if subject.entity is not None:
+        props.setdefault("entity_id", subject.entity.entity_id)
+    event_id = store.events.insert(
+        customer_internal_id=subject.customer.internal_id,
+        customer_id=subject.customer.customer_id,
+        feature_id=features[0].feature_id if event_name is None else None,
+        event_name=event_name,
+        value=value_units,
+        properties=props,
+        timestamp=timestamp or now,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+    usages = [_apply(store, now, plan, event_id) for plan in plans]
+    unapplied = sum(plan.unapplied for plan in plans)
+    if unapplied:
+        store.events.set_unapplied(event_id, unapplied)
+    return event_id, usages
+
+
+def deduct_more(
+    store: Store, now: datetime, subject: Subject, feature: Feature, value_units: int, event_id: int
+) -> None:
+    """Add `value_units` more usage (cap) to an existing event (a lock confirmed higher)."""
+    _apply(
+        store, now, _plan(store, now, subject, feature, value_units, OverageBehavior.CAP), event_id
+    )
+
+
+def answering_balance(usage: Usage) -> BalanceView | None:
+    """Track's `balance`: the feature's own balance if the subject has one, else the pool that
+    absorbed the deduction, else the first pool the subject has."""
+    grouped = group_by_feature(usage.grants)
+    if usage.feature.feature_id in grouped:
+        return BalanceView(usage.feature.feature_id, tuple(grouped[usage.feature.feature_id]))
+    for feature_id in [*usage.paid_by, *(p.feature_id for p in usage.pools)]:
+        if feature_id in grouped:
+            return BalanceView(feature_id, tuple(grouped[feature_id]))
+    return None

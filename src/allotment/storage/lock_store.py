@@ -1,0 +1,96 @@
+"""SQL for locks (reservations taken by check with `lock`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from allotment.domain.clock import from_ms, to_ms
+from allotment.storage.records import LockRecord
+from allotment.storage.tables import locks
+
+
+class LockStore:
+    def __init__(self, connection: Connection, org: str, env: str) -> None:
+        self._connection = connection
+        self._org = org
+        self._env = env
+
+    def _tenant(self) -> Any:
+        return (locks.c.org == self._org) & (locks.c.env == self._env)
+
+    @staticmethod
+    def _record(row: Any) -> LockRecord:
+        return LockRecord(
+            id=row["id"],
+            lock_id=row["lock_id"],
+            customer_internal_id=row["customer_internal_id"],
+            entity_internal_id=row["entity_internal_id"],
+            feature_id=row["feature_id"],
+            event_id=row["event_id"],
+            value=row["value"],
+            status=row["status"],
+            expires_at=from_ms(row["expires_at"]),
+        )
+
+    def get(self, lock_id: str) -> LockRecord | None:
+        row = (
+            self._connection.execute(
+                select(locks).where(self._tenant(), locks.c.lock_id == lock_id)
+            )
+            .mappings()
+            .first()
+        )
+        return self._record(row) if row else None
+
+    def expired_held(self, customer_internal_id: int, now: datetime) -> list[LockRecord]:
+        rows = self._connection.execute(
+            select(locks)
+            .where(
+                self._tenant(),
+                locks.c.customer_internal_id == customer_internal_id,
+                locks.c.status == "held",
+                locks.c.expires_at <= to_ms(now),
+            )
+            .order_by(locks.c.id)
+        ).mappings()
+        return [self._record(r) for r in rows]
+
+    def insert(
+        self,
+        *,
+        lock_id: str,
+        customer_internal_id: int,
+        entity_internal_id: int | None,
+        feature_id: str,
+        event_id: int | None,
+        value: int,
+        expires_at: datetime,
+        now: datetime,
+    ) -> None:
+        self._connection.execute(
+            insert(locks).values(
+                org=self._org,
+                env=self._env,
+                lock_id=lock_id,
+                customer_internal_id=customer_internal_id,
+                entity_internal_id=entity_internal_id,
+                feature_id=feature_id,
+                event_id=event_id,
+                value=value,
+                status="held",
+                expires_at=to_ms(expires_at),
+                created_at=to_ms(now),
+            )
+        )
+
+    def finish(self, lock: LockRecord, status: str, value: int, now: datetime) -> bool:
+        """Compare-and-set from `held`: exactly one finalisation (or expiry) wins."""
+        result = self._connection.execute(
+            update(locks)
+            .where(self._tenant(), locks.c.id == lock.id, locks.c.status == "held")
+            .values(status=status, value=value, finalized_at=to_ms(now))
+        )
+        return result.rowcount == 1
