@@ -109,7 +109,7 @@ class Row:
     cycles: int = 0  # boundaries applied so far
 
     def order_key(self) -> tuple[bool, bool, bool, int]:
-        return (self.feature == POOL, not self.monthly, self.add_on, -self.seq)
+        return (self.feature == POOL, not self.monthly, self.add_on, self.seq)
 
     def boundary(self, k: int) -> datetime:
         return add_months(self.anchor, k)
@@ -203,7 +203,7 @@ class Model:
         granted. Credits left over become units again, rounded half-even to the scale."""
         c = self.customers[customer_id]
         credits = value * self.cost
-        for row in reversed(c.ordered(POOL)):
+        for row in c.ordered(POOL):
             take = min(row.granted - row.balance, credits)
             row.balance += take
             credits -= take

@@ -26,6 +26,8 @@ def live_grants(
     expired = store.locks.expired_held(customer_internal_id, now)
     if expired and not write:
         raise NeedsWrite
+    if expired:
+        store.customers.get_internal(customer_internal_id, lock=True)
     for lock in expired:
         _expire_lock(store, lock, now)
     grants = store.grants.active(customer_internal_id, feature_ids)
@@ -34,6 +36,11 @@ def live_grants(
         return grants
     if not write:
         raise NeedsWrite
+    # every writer of balances holds the customer's lock: take it (a no-op when held), then
+    # read again, so the reset entries are computed from balances nobody else is changing
+    store.customers.get_internal(customer_internal_id, lock=True)
+    grants = store.grants.active(customer_internal_id, feature_ids)
+    resets = [r for r in (due_reset(g, now) for g in grants) if r is not None]
     applied: dict[int, Grant] = {}
     entries: list[EntryRecord] = []
     for reset in resets:
