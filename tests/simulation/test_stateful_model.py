@@ -112,7 +112,7 @@ class Row:
         return (self.feature == POOL, not self.monthly, self.add_on, self.seq)
 
     def boundary(self, k: int) -> datetime:
-        return add_months(self.anchor, k)
+        return add_months(self.anchor, 1) if k == 1 else add_months(self.boundary(k - 1), 1)
 
     def next_reset(self) -> datetime | None:
         return self.boundary(self.cycles + 1) if self.monthly else None
@@ -203,7 +203,7 @@ class Model:
         granted. Credits left over become units again, rounded half-even to the scale."""
         c = self.customers[customer_id]
         credits = value * self.cost
-        for row in c.ordered(POOL):
+        for row in reversed(c.ordered(POOL)):
             take = min(row.granted - row.balance, credits)
             row.balance += take
             credits -= take

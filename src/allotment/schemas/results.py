@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import builtins
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 
 class _Result(BaseModel):
+    """Optional keys listed in `omit_when_none` are left out of the JSON when they are None
+    (the official JS client's schemas accept a missing optional key, but not a null one)."""
+
     model_config = ConfigDict(frozen=True)
+    omit_when_none: ClassVar[frozenset[str]] = frozenset()
+
+    @model_serializer(mode="wrap")
+    def _omit_nones(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for key in self.omit_when_none:
+                if data.get(key) is None:
+                    data.pop(key, None)
+        return data
 
 
 class BalanceReset(_Result):
@@ -52,6 +65,7 @@ class Flag(_Result):
 
 
 class CheckResponse(_Result):
+    omit_when_none = frozenset({"required_balance"})
     allowed: bool
     customer_id: str | None
     entity_id: str | None = None
@@ -61,6 +75,7 @@ class CheckResponse(_Result):
 
 
 class TrackResponse(_Result):
+    omit_when_none = frozenset({"id", "entity_id", "event_name", "feature_id", "balances"})
     id: str | None = None
     customer_id: str | None
     entity_id: str | None = None
@@ -129,6 +144,7 @@ class CreditSchemaItem(_Result):
 
 
 class Feature(_Result):
+    omit_when_none = frozenset({"credit_schema", "display"})
     id: str
     name: str | None
     type: str
@@ -145,6 +161,7 @@ class PlanItemReset(_Result):
 
 
 class PlanItem(_Result):
+    omit_when_none = frozenset({"rollover"})
     feature_id: str
     included: Decimal
     unlimited: bool
@@ -154,6 +171,7 @@ class PlanItem(_Result):
 
 
 class Plan(_Result):
+    omit_when_none = frozenset({"free_trial"})
     id: str
     name: str | None
     description: str | None
@@ -168,9 +186,12 @@ class Plan(_Result):
     env: str
     archived: bool
     metadata: dict[str, Any]
+    config: dict[str, Any] = Field(default_factory=dict)
+    base_variant_id: str | None = None
 
 
 class AttachResponse(_Result):
+    omit_when_none = frozenset({"entity_id"})
     customer_id: str
     entity_id: str | None = None
     payment_url: str | None = None
@@ -185,6 +206,7 @@ class Event(_Result):
     value: Decimal
     properties: dict[str, Any]
     idempotency_key: str | None = None
+    deductions: list[dict[str, Any]] | None = None
 
 
 class EventsPage(_Result):

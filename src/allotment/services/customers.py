@@ -119,6 +119,17 @@ def update(
     return present(store, require(store, record.customer_id), now, write=True)
 
 
+def delete(store: Store, now: datetime, customer_id: object) -> None:
+    """Revoke every grant (with ledger entries) and free the customer's id."""
+    record = require(store, customer_id, lock=True)
+    grants = live_grants(store, record.internal_id, None, now, write=True)
+    entries = [EntryRecord(g.id, "revoke", -g.balance, now) for g in grants if g.balance]
+    apply_changes(store, grants, entries, now)
+    store.grants.deactivate([g.id for g in grants])
+    store.customers.end_plans([a.id for a in store.customers.active_plans(record.internal_id)], now)
+    store.customers.delete(record.internal_id)
+
+
 def list_page(
     store: Store, now: datetime, *, start_cursor: object = None, limit: object = None
 ) -> tuple[list[schemas.Customer], str | None]:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 from allotment import schemas
 from allotment.domain.amounts import from_units
@@ -69,7 +72,7 @@ def list_page(
             schemas.Event(
                 id=f"evt_{r.id}",
                 timestamp=to_ms(r.timestamp),
-                feature_id=r.feature_id,
+                feature_id=r.feature_id if r.feature_id is not None else r.event_name,
                 event_name=r.event_name,
                 customer_id=r.customer_id,
                 value=from_units(r.value),
@@ -80,3 +83,109 @@ def list_page(
         ],
         next_cursor=str(records[-1].id) if more and records else None,
     )
+
+
+_RANGES = {
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+    "90d": timedelta(days=90),
+    "last_cycle": timedelta(days=30),
+    "1bc": timedelta(days=30),
+    "3bc": timedelta(days=90),
+}
+
+
+def _bin_start(moment: datetime, bin_size: str) -> datetime:
+    if bin_size == "hour":
+        return moment.replace(minute=0, second=0, microsecond=0)
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    if bin_size == "week":
+        return day - timedelta(days=day.weekday())
+    if bin_size == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _next_bin(start: datetime, bin_size: str) -> datetime:
+    if bin_size == "hour":
+        return start + timedelta(hours=1)
+    if bin_size == "week":
+        return start + timedelta(weeks=1)
+    if bin_size == "month":
+        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return start + timedelta(days=1)
+
+
+def aggregate(
+    store: Store,
+    now: datetime,
+    *,
+    feature_id: object,
+    customer_id: object = None,
+    range_: object = None,
+    bin_size: object = None,
+    custom_range: object = None,
+    group_by: object = None,
+) -> dict[str, Any]:
+    """Sums of tracked values per feature and time bin (UTC), plus totals."""
+    if isinstance(feature_id, str):
+        features = [feature_id]
+    elif (
+        isinstance(feature_id, list) and feature_id and all(isinstance(f, str) for f in feature_id)
+    ):
+        features = list(feature_id)
+    else:
+        raise invalid("feature_id must be a string or a non-empty list of strings")
+    if range_ is not None and range_ not in _RANGES:
+        raise invalid(f"range must be one of {', '.join(_RANGES)}")
+    size = bin_size or ("hour" if range_ == "24h" else "day")
+    if size not in ("hour", "day", "week", "month"):
+        raise invalid("bin_size must be one of hour, day, week, month")
+    if group_by is not None and not isinstance(group_by, str):
+        raise invalid("group_by must be a property name")
+    start, end = now - _RANGES[str(range_ or "30d")], now
+    if isinstance(custom_range, Mapping):
+        low, high = _range_bound(custom_range, "start"), _range_bound(custom_range, "end")
+        start = from_ms(low) if low is not None else start
+        end = from_ms(high) if high is not None else end
+    if start >= end:
+        raise invalid("custom_range.start must be before custom_range.end")
+    listening = {f.feature_id: f.event_names for f in store.catalog.features(features)}
+    records = store.events.in_range(
+        customer_id=customer_id if isinstance(customer_id, str) else None, start=start, end=end
+    )
+    bins: dict[datetime, dict[str, Decimal]] = {}
+    grouped: dict[datetime, dict[str, dict[str, Decimal]]] = {}
+    cursor = _bin_start(start, str(size))
+    while cursor < end:
+        bins[cursor] = {f: Decimal(0) for f in features}
+        grouped[cursor] = {f: {} for f in features}
+        cursor = _next_bin(cursor, str(size))
+    counts = dict.fromkeys(features, 0)
+    sums = dict.fromkeys(features, Decimal(0))
+    for event in records:
+        hit = [
+            f
+            for f in features
+            if event.feature_id == f
+            or (event.event_name is not None and event.event_name in listening.get(f, ()))
+        ]
+        period = _bin_start(event.timestamp, str(size))
+        for feature in hit:
+            value = from_units(event.value)
+            bins.setdefault(period, {f: Decimal(0) for f in features})[feature] += value
+            counts[feature] += 1
+            sums[feature] += value
+            if group_by is not None:
+                key = str(event.properties.get(str(group_by), ""))
+                slot = grouped.setdefault(period, {f: {} for f in features})[feature]
+                slot[key] = slot.get(key, Decimal(0)) + value
+    rows = []
+    for period in sorted(bins):
+        row: dict[str, Any] = {"period": to_ms(period), "values": bins[period]}
+        if group_by is not None:
+            row["grouped_values"] = grouped.get(period, {})
+        rows.append(row)
+    totals = {f: {"count": counts[f], "sum": sums[f]} for f in features}
+    return {"list": rows, "total": totals}

@@ -76,7 +76,7 @@ def flag(feature_id: str, grants: Sequence[Grant]) -> schemas.Flag | None:
 def feature(item: Feature) -> schemas.Feature:
     return schemas.Feature(
         id=item.feature_id,
-        name=item.name,
+        name=item.name if item.name is not None else item.feature_id,
         type=item.type.value,
         consumable=item.consumable,
         event_names=list(item.event_names),
@@ -96,7 +96,7 @@ def feature(item: Feature) -> schemas.Feature:
 def plan(item: Plan, env: str) -> schemas.Plan:
     return schemas.Plan(
         id=item.plan_id,
-        name=item.name,
+        name=item.name if item.name is not None else item.plan_id,
         description=item.description,
         group=item.group,
         version=item.version,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, String, insert, select, update
 
 from allotment.domain.clock import from_ms, to_ms
 from allotment.storage.records import CustomerPlanRecord, CustomerRecord
@@ -90,10 +90,22 @@ class CustomerStore:
             .values(**values)
         )
 
+    def delete(self, internal_id: int) -> None:
+        """Customers are never removed (their ledger stays); a deleted one gives up its id."""
+        self._connection.execute(
+            update(customers)
+            .where(self._tenant(customers), customers.c.id == internal_id)
+            .values(customer_id=customers.c.customer_id + "#deleted#" + customers.c.id.cast(String))
+        )
+
     def page(self, after_internal_id: int, limit: int) -> list[CustomerRecord]:
         rows = self._connection.execute(
             select(customers)
-            .where(self._tenant(customers), customers.c.id > after_internal_id)
+            .where(
+                self._tenant(customers),
+                customers.c.id > after_internal_id,
+                ~customers.c.customer_id.contains("#deleted#"),
+            )
             .order_by(customers.c.id)
             .limit(limit)
         ).mappings()

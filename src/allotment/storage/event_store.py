@@ -75,6 +75,17 @@ class EventStore:
             update(events).where(self._tenant(), events.c.id == event_id).values(value=value)
         )
 
+    def in_range(
+        self, *, customer_id: str | None, start: datetime, end: datetime
+    ) -> list[EventRecord]:
+        query = select(events).where(
+            self._tenant(), events.c.timestamp >= to_ms(start), events.c.timestamp < to_ms(end)
+        )
+        if customer_id is not None:
+            query = query.where(events.c.customer_id == customer_id)
+        rows = self._connection.execute(query.order_by(events.c.timestamp)).mappings()
+        return [self._record(r) for r in rows]
+
     def page(
         self,
         *,
@@ -98,17 +109,18 @@ class EventStore:
         if before_id is not None:
             query = query.where(events.c.id < before_id)
         rows = self._connection.execute(query.order_by(events.c.id.desc()).limit(limit)).mappings()
-        return [
-            EventRecord(
-                id=r["id"],
-                customer_id=r["customer_id"],
-                feature_id=r["feature_id"],
-                event_name=r["event_name"],
-                value=r["value"],
-                unapplied=r["unapplied"],
-                properties=json.loads(r["properties"]),
-                timestamp=from_ms(r["timestamp"]),
-                idempotency_key=r["idempotency_key"],
-            )
-            for r in rows
-        ]
+        return [self._record(r) for r in rows]
+
+    @staticmethod
+    def _record(r: Any) -> EventRecord:
+        return EventRecord(
+            id=r["id"],
+            customer_id=r["customer_id"],
+            feature_id=r["feature_id"],
+            event_name=r["event_name"],
+            value=r["value"],
+            unapplied=r["unapplied"],
+            properties=json.loads(r["properties"]),
+            timestamp=from_ms(r["timestamp"]),
+            idempotency_key=r["idempotency_key"],
+        )

@@ -1,0 +1,1 @@
+"""HTTP: the Autumn-compatible API (routes, wire format, auth, error -> status mapping)."""

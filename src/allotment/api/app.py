@@ -1,0 +1,150 @@
+"""The Starlette application: one generic endpoint wrapper over the endpoint table.
+
+Each request: authenticate the bearer key, decode the JSON body (numbers as Decimal), validate
+its shape with the endpoint's pydantic model (a 400 `invalid_inputs` that names the field, never
+a 422), run the handler in a worker thread (one transaction), and write the answer with amounts
+as exact JSON numbers. Business errors are 4xx `{message, code, env}`; a 5xx is a bug.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from allotment.api.auth import Authenticator
+from allotment.api.context import RequestContext, is_legacy_version
+from allotment.api.errors import status_of
+from allotment.api.openapi import openapi_document
+from allotment.api.routes import BY_NAME, LEGACY, RPC, Endpoint
+from allotment.api.wire import dumps, loads
+from allotment.domain.clock import Clock
+from allotment.domain.errors import AllotmentError, ErrorCode, invalid
+from allotment.runner import Runner
+from allotment.storage.database import Database, default_database_url
+
+__all__ = ["create_app", "create_app_from_environment"]
+
+log = logging.getLogger("allotment.api")
+JSON = "application/json"
+
+
+def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(dumps(payload), status_code=status, media_type=JSON, headers=headers)
+
+
+def _error(code: str, message: str, env: str | None) -> Response:
+    return _json({"message": message, "code": code, "env": env}, status_of(code))
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "body"
+    return f"{field}: {first['msg']}"
+
+
+async def _body_of(request: Request) -> dict[str, Any]:
+    body: Any = {}
+    if request.method in ("POST", "PUT", "PATCH"):
+        body = loads(await request.body())
+    if not isinstance(body, dict):
+        raise invalid("the request body must be a JSON object")
+    for key, value in request.query_params.items():
+        body.setdefault(key, value)
+    body.update(request.path_params)
+    return body
+
+
+def _handle(
+    endpoint: Endpoint, runner: Runner, auth: Authenticator
+) -> Callable[[Request], Awaitable[Response]]:
+    async def handle(request: Request) -> Response:
+        env: str | None = None
+        try:
+            principal = await run_in_threadpool(
+                auth.authenticate, request.headers.get("authorization")
+            )
+            env = principal.env
+            publishable = principal.kind == "publishable"
+            if publishable and not endpoint.read_only:
+                raise AllotmentError(
+                    ErrorCode.INVALID_REQUEST, f"a publishable key cannot call {endpoint.name}"
+                )
+            try:
+                body = endpoint.request.model_validate(await _body_of(request))
+            except ValidationError as error:
+                raise invalid(_describe(error)) from None
+            context = RequestContext(
+                runner,
+                principal.org,
+                principal.env,
+                publishable,
+                is_legacy_version(request.headers.get("x-api-version")),
+                request.headers.get("idempotency-key"),
+            )
+            result = await run_in_threadpool(endpoint.handler, context, body)
+            return _json(result)
+        except AllotmentError as error:
+            return _error(error.code, error.message, env)
+        except OperationalError:
+            log.exception("database unavailable")
+            return _json(
+                {"message": "database unavailable", "code": "service_unavailable", "env": env},
+                503,
+                {"Retry-After": "1"},
+            )
+        except Exception:
+            log.exception("internal error in %s", endpoint.name)
+            return _json({"message": "internal error", "code": "internal_error", "env": env}, 500)
+
+    return handle
+
+
+def create_app(database: Database, clock: Clock | None = None) -> Starlette:
+    runner = Runner(database, clock)
+    auth = Authenticator(database)
+    routes = [Route(f"/v1/{e.name}", _handle(e, runner, auth), methods=["POST"]) for e in RPC]
+    routes += [
+        Route(path, _handle(BY_NAME[name], runner, auth), methods=[method])
+        for method, path, name in LEGACY
+    ]
+    document = openapi_document()
+
+    async def openapi(_: Request) -> Response:
+        return _json(document)
+
+    async def health(_: Request) -> Response:
+        def probe() -> None:
+            with database.transaction(write=False) as connection:
+                connection.execute(text("SELECT 1"))
+
+        try:
+            await run_in_threadpool(probe)
+        except Exception:
+            return _json({"status": "unavailable"}, 503)
+        return _json({"status": "ok"})
+
+    async def not_found(request: Request, _: Exception) -> Response:
+        return _error("not_found", f"no route for {request.method} {request.url.path}", None)
+
+    async def not_allowed(request: Request, _: Exception) -> Response:
+        return _error("method_not_allowed", f"{request.method} is not allowed here", None)
+
+    routes += [Route("/openapi.json", openapi), Route("/health", health)]
+    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
+
+
+def create_app_from_environment() -> Starlette:
+    """The uvicorn factory used by `allotment serve` (one per worker process)."""
+    database = Database(os.environ.get("ALLOTMENT_DATABASE_URL") or default_database_url())
+    return create_app(database)

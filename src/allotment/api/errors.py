@@ -1,0 +1,35 @@
+"""The one place where error codes become HTTP statuses."""
+
+from __future__ import annotations
+
+from allotment.domain.errors import ErrorCode
+
+__all__ = ["status_of"]
+
+_STATUS = {
+    ErrorCode.INVALID_INPUTS: 400,
+    ErrorCode.INVALID_REQUEST: 400,
+    ErrorCode.INSUFFICIENT_BALANCE: 400,
+    ErrorCode.FEATURE_IN_USE: 400,
+    ErrorCode.PLAN_ALREADY_ATTACHED: 400,
+    ErrorCode.FEATURE_NOT_FOUND: 404,
+    ErrorCode.CUSTOMER_NOT_FOUND: 404,
+    ErrorCode.PLAN_NOT_FOUND: 404,
+    ErrorCode.ENTITY_NOT_FOUND: 404,
+    ErrorCode.LOCK_NOT_FOUND: 404,
+    ErrorCode.DUPLICATE_IDEMPOTENCY_KEY: 409,
+    ErrorCode.FEATURE_ALREADY_EXISTS: 409,
+    ErrorCode.PLAN_ALREADY_EXISTS: 409,
+    ErrorCode.ENTITY_ALREADY_EXISTS: 409,
+    ErrorCode.LOCK_ALREADY_EXISTS: 409,
+    ErrorCode.LOCK_ALREADY_FINALIZED: 409,
+    "no_secret_key": 401,
+    "invalid_secret_key": 401,
+    "invalid_api_key": 401,
+    "not_found": 404,
+    "method_not_allowed": 405,
+}
+
+
+def status_of(code: str) -> int:
+    return _STATUS.get(code, 400)

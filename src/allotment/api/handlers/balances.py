@@ -1,0 +1,129 @@
+"""check, track, finalize, usage."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from allotment import schemas
+from allotment.api import legacy
+from allotment.api.context import RequestContext
+from allotment.api.requests import CheckRequest, FinalizeRequest, TrackRequest, UsageRequest
+from allotment.domain.errors import AllotmentError, ErrorCode, invalid
+from allotment.services import customers as customer_service
+from allotment.services import locks as lock_service
+from allotment.services import usage as usage_service
+from allotment.storage.store import Store
+
+
+def _auto_create(
+    store: Store, now: datetime, customer_id: str, data: dict[str, Any] | None
+) -> None:
+    """API 1.x: check and track on an unknown customer create it (as Autumn does)."""
+    data = data or {}
+    customer_service.get_or_create(
+        store,
+        now,
+        customer_id=customer_id,
+        name=data.get("name"),
+        email=data.get("email"),
+        fingerprint=data.get("fingerprint"),
+        metadata=data.get("metadata"),
+        write=True,
+    )
+
+
+def check(ctx: RequestContext, body: CheckRequest) -> Any:
+    feature_id = body.feature_id
+    if feature_id is None:
+        raise invalid("feature_id is required")
+    required = (
+        body.required_balance if body.required_balance is not None else body.required_quantity
+    )
+    consuming = bool(body.send_event) or (body.lock is not None and body.lock.enabled)
+    if ctx.publishable and consuming:
+        raise AllotmentError(
+            ErrorCode.INVALID_REQUEST, "a publishable key cannot send_event or take a lock"
+        )
+    lock = body.lock.model_dump() if body.lock is not None else None
+
+    def operation(store: Store, now: datetime, write: bool) -> schemas.CheckResponse:
+        if ctx.legacy:
+            _auto_create(store, now, body.customer_id, body.customer_data)
+        return usage_service.check(
+            store,
+            now,
+            customer_id=body.customer_id,
+            feature_id=feature_id,
+            entity_id=body.entity_id,
+            required_balance=required,
+            send_event=body.send_event,
+            properties=body.properties,
+            lock=lock,
+            write=write,
+        )
+
+    result = ctx.write(operation) if consuming or ctx.legacy else ctx.read(operation)
+    return legacy.check(result, feature_id) if ctx.legacy else result
+
+
+def track(ctx: RequestContext, body: TrackRequest) -> Any:
+    key = body.idempotency_key or ctx.idempotency_key
+
+    def operation(store: Store, now: datetime, _write: bool) -> schemas.TrackResponse:
+        if ctx.legacy:
+            _auto_create(store, now, body.customer_id, body.customer_data)
+        return usage_service.track(
+            store,
+            now,
+            customer_id=body.customer_id,
+            feature_id=body.feature_id,
+            event_name=body.event_name,
+            entity_id=body.entity_id,
+            value=body.value,
+            properties=body.properties,
+            timestamp=body.timestamp,
+            idempotency_key=key,
+            overage_behavior=body.overage_behavior,
+        )
+
+    result = ctx.write(operation)
+    return legacy.track(result) if ctx.legacy else result
+
+
+def finalize(ctx: RequestContext, body: FinalizeRequest) -> schemas.Success:
+    ctx.write(
+        lambda store, now, _: lock_service.finalize(
+            store,
+            now,
+            lock_id=body.lock_id,
+            action=body.action,
+            override_value=body.override_value,
+        )
+    )
+    return schemas.Success()
+
+
+def usage(ctx: RequestContext, body: UsageRequest) -> dict[str, Any]:
+    """Legacy `POST /v1/usage`: set the usage of a feature to `value` (tracks the difference)."""
+
+    def operation(store: Store, now: datetime, _write: bool) -> None:
+        customer = store.customers.get(body.customer_id)
+        if customer is None:
+            raise AllotmentError(ErrorCode.CUSTOMER_NOT_FOUND, "customer not found")
+        current = customer_service.present(store, customer, now, write=True)
+        balance = current.balances.get(body.feature_id)
+        delta = body.value - (balance.usage if balance is not None else 0)
+        if delta:
+            usage_service.track(
+                store,
+                now,
+                customer_id=body.customer_id,
+                feature_id=body.feature_id,
+                entity_id=body.entity_id,
+                value=delta,
+                overage_behavior="overflow",
+            )
+
+    ctx.write(operation)
+    return {"success": True}

@@ -1,0 +1,141 @@
+"""features and plans."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allotment import schemas
+from allotment.api.context import RequestContext
+from allotment.api.requests import FeatureIdRequest, FeatureRequest, PlanRequest
+from allotment.domain.errors import invalid
+from allotment.services import features as feature_service
+from allotment.services import plans as plan_service
+
+
+def _feature_id(body: FeatureRequest) -> str:
+    feature_id = body.feature_id or body.id
+    if feature_id is None:
+        raise invalid("feature_id is required")
+    return feature_id
+
+
+def _schema(body: FeatureRequest) -> list[dict[str, Any]] | None:
+    if body.credit_schema is None:
+        return None
+    return [line.model_dump() for line in body.credit_schema]
+
+
+def create_feature(ctx: RequestContext, body: FeatureRequest) -> schemas.Feature:
+    return ctx.write(
+        lambda store, now, _: feature_service.create(
+            store,
+            now,
+            feature_id=_feature_id(body),
+            name=body.name,
+            type_=body.type,
+            consumable=body.consumable,
+            credit_schema=_schema(body),
+            event_names=body.event_names,
+            display=body.display,
+        )
+    )
+
+
+def get_feature(ctx: RequestContext, body: FeatureIdRequest) -> schemas.Feature:
+    return ctx.read(lambda store, _now, _: feature_service.get(store, body.feature_id))
+
+
+def list_features(ctx: RequestContext, body: FeatureRequest) -> dict[str, Any]:
+    found = ctx.read(
+        lambda store, _now, _: feature_service.list_all(store, include_archived=bool(body.archived))
+    )
+    return {"list": found}
+
+
+def update_feature(ctx: RequestContext, body: FeatureRequest) -> schemas.Feature:
+    return ctx.write(
+        lambda store, _now, _: feature_service.update(
+            store,
+            feature_id=_feature_id(body),
+            name=body.name,
+            type_=body.type,
+            consumable=body.consumable,
+            credit_schema=_schema(body),
+            event_names=body.event_names,
+            display=body.display,
+            archived=body.archived,
+        )
+    )
+
+
+def delete_feature(ctx: RequestContext, body: FeatureIdRequest) -> schemas.Success:
+    ctx.write(lambda store, _now, _: feature_service.delete(store, body.feature_id))
+    return schemas.Success()
+
+
+def _plan_id(body: PlanRequest) -> str:
+    plan_id = body.plan_id or body.id
+    if plan_id is None:
+        raise invalid("plan_id is required")
+    return plan_id
+
+
+def _items(body: PlanRequest) -> list[dict[str, Any]] | None:
+    if body.items is None:
+        return None
+    return [item.model_dump(exclude_none=True) for item in body.items]
+
+
+def create_plan(ctx: RequestContext, body: PlanRequest) -> schemas.Plan:
+    return ctx.write(
+        lambda store, now, _: plan_service.create(
+            store,
+            now,
+            plan_id=_plan_id(body),
+            name=body.name,
+            description=body.description,
+            group=body.group or None,
+            add_on=body.add_on,
+            auto_enable=body.auto_enable,
+            items=_items(body),
+            metadata=body.metadata,
+            price=body.price,
+        )
+    )
+
+
+def get_plan(ctx: RequestContext, body: PlanRequest) -> schemas.Plan:
+    return ctx.read(lambda store, _now, _: plan_service.get(store, _plan_id(body), body.version))
+
+
+def list_plans(ctx: RequestContext, body: PlanRequest) -> dict[str, Any]:
+    extra = body.model_extra or {}
+    found = ctx.read(
+        lambda store, _now, _: plan_service.list_all(
+            store, include_archived=bool(extra.get("include_archived"))
+        )
+    )
+    return {"list": found}
+
+
+def update_plan(ctx: RequestContext, body: PlanRequest) -> schemas.Plan:
+    return ctx.write(
+        lambda store, now, _: plan_service.update(
+            store,
+            now,
+            plan_id=_plan_id(body),
+            name=body.name,
+            description=body.description,
+            group=body.group,
+            add_on=body.add_on,
+            auto_enable=body.auto_enable,
+            items=_items(body),
+            metadata=body.metadata,
+            archived=body.archived,
+        )
+    )
+
+
+def delete_plan(ctx: RequestContext, body: PlanRequest) -> schemas.Success:
+    ctx.write(lambda store, _now, _: plan_service.delete(store, _plan_id(body)))
+    return schemas.Success()

@@ -1,0 +1,170 @@
+"""Request bodies, as the official clients send them. These models are the wire schema of
+`/openapi.json`; unknown keys (Stripe options, ...) are accepted and ignored. The services
+validate meaning (precision, ids, ...); these validate shape."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Number = Decimal
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Lock(_Body):
+    lock_id: str
+    enabled: bool = True
+    expires_at: int | None = None
+
+
+class CheckRequest(_Body):
+    customer_id: str
+    feature_id: str | None = None
+    product_id: str | None = None
+    entity_id: str | None = None
+    required_balance: Number | None = None
+    required_quantity: Number | None = None
+    properties: dict[str, Any] | None = None
+    send_event: bool | None = None
+    lock: Lock | None = None
+    with_preview: bool | None = None
+    customer_data: dict[str, Any] | None = None
+
+
+class TrackRequest(_Body):
+    customer_id: str
+    feature_id: str | None = None
+    event_name: str | None = None
+    entity_id: str | None = None
+    value: Number | None = None
+    properties: dict[str, Any] | None = None
+    timestamp: int | None = None
+    idempotency_key: str | None = None
+    overage_behavior: Literal["cap", "overflow", "reject"] | None = None
+    async_: bool | None = Field(default=None, alias="async")
+    customer_data: dict[str, Any] | None = None
+
+
+class FinalizeRequest(_Body):
+    lock_id: str
+    action: Literal["confirm", "release"]
+    override_value: Number | None = None
+    properties: dict[str, Any] | None = None
+
+
+class UsageRequest(_Body):
+    customer_id: str
+    feature_id: str
+    value: Number
+    entity_id: str | None = None
+
+
+class CustomerRequest(_Body):
+    customer_id: str | None = None
+    id: str | None = None
+    name: str | None = None
+    email: str | None = None
+    fingerprint: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class CustomerIdRequest(_Body):
+    customer_id: str
+
+
+class ListRequest(_Body):
+    start_cursor: str | None = None
+    limit: int | None = None
+    customer_id: str | None = None
+
+
+class EntityRequest(_Body):
+    customer_id: str | None = None
+    entity_id: str
+    feature_id: str | None = None
+    name: str | None = None
+
+
+class CreditSchemaLine(_Body):
+    metered_feature_id: str
+    credit_cost: Number
+
+
+class FeatureRequest(_Body):
+    feature_id: str | None = None
+    id: str | None = None
+    name: str | None = None
+    type: str | None = None
+    consumable: bool | None = None
+    credit_schema: list[CreditSchemaLine] | None = None
+    event_names: list[str] | None = None
+    display: dict[str, Any] | None = None
+    archived: bool | None = None
+
+
+class FeatureIdRequest(_Body):
+    feature_id: str
+
+
+class ItemReset(_Body):
+    interval: str
+    interval_count: int | None = None
+
+
+class PlanItemRequest(_Body):
+    feature_id: str
+    included: Number | None = None
+    unlimited: bool | None = None
+    reset: ItemReset | None = None
+    price: dict[str, Any] | None = None
+    rollover: dict[str, Any] | None = None
+
+
+class PlanRequest(_Body):
+    plan_id: str | None = None
+    id: str | None = None
+    name: str | None = None
+    description: str | None = None
+    group: str | None = None
+    add_on: bool | None = None
+    auto_enable: bool | None = None
+    price: dict[str, Any] | None = None
+    items: list[PlanItemRequest] | None = None
+    metadata: dict[str, Any] | None = None
+    archived: bool | None = None
+    version: int | None = None
+
+
+class AttachRequest(_Body):
+    customer_id: str
+    plan_id: str | None = None
+    product_id: str | None = None
+    entity_id: str | None = None
+    version: int | None = None
+
+
+class Range(_Body):
+    start: int | None = None
+    end: int | None = None
+
+
+class EventsListRequest(_Body):
+    customer_id: str | None = None
+    feature_id: str | list[str] | None = None
+    custom_range: Range | None = None
+    start_cursor: str | None = None
+    limit: int | None = None
+
+
+class EventsAggregateRequest(_Body):
+    customer_id: str | None = None
+    feature_id: str | list[str]
+    range: str | None = None
+    bin_size: Literal["day", "hour", "week", "month"] | None = None
+    custom_range: Range | None = None
+    group_by: str | None = None

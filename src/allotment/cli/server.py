@@ -1,0 +1,59 @@
+"""`allotment serve` and `allotment keys create`."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import uvicorn
+
+from allotment.domain.clock import system_clock
+from allotment.services import keys as key_service
+from allotment.storage.database import Database, default_database_url
+from allotment.storage.key_store import KeyStore
+
+
+def create_key(database_url: str | None, *, org: str, env: str, publishable: bool) -> str:
+    database = Database(database_url or default_database_url())
+    try:
+        database.migrate()
+        with database.transaction(write=True) as connection:
+            return key_service.create(
+                KeyStore(connection), system_clock(), org=org, env=env, publishable=publishable
+            )
+    finally:
+        database.dispose()
+
+
+def _first_key(database: Database) -> str | None:
+    """On first start with an empty database, make a sandbox secret key so one command is
+    enough to begin."""
+    with database.transaction(write=True) as connection:
+        keys = KeyStore(connection)
+        if keys.any_key():
+            return None
+        return key_service.create(
+            keys, system_clock(), org="default", env="sandbox", publishable=False
+        )
+
+
+def run_server(*, host: str, port: int, database_url: str | None, workers: int) -> None:
+    url = database_url or default_database_url()
+    database = Database(url)
+    database.migrate()
+    key = _first_key(database)
+    database.dispose()
+    if key is not None:
+        print(f"Secret key: {key}", flush=True)
+    print(f"allotment listening on http://{host}:{port}", flush=True)
+    os.environ["ALLOTMENT_DATABASE_URL"] = url
+    uvicorn.run(
+        "allotment.api.app:create_app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
+    sys.stdout.flush()
