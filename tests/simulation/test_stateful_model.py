@@ -35,7 +35,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -112,7 +112,7 @@ class Row:
         return (self.feature == POOL, not self.monthly, self.add_on, self.seq)
 
     def boundary(self, k: int) -> datetime:
-        return add_months(self.anchor, 1) if k == 1 else add_months(self.boundary(k - 1), 1)
+        return add_months(self.anchor, k)
 
     def next_reset(self) -> datetime | None:
         return self.boundary(self.cycles + 1) if self.monthly else None
@@ -193,6 +193,7 @@ class Model:
             row.balance -= take
             units -= take
         credits = units * self.cost
+        assert credits == credits.quantize(SCALE), "the model left the 6-place scale"
         for row in c.ordered(POOL):
             take = min(row.balance, credits)
             row.balance -= take
@@ -235,8 +236,8 @@ def _cents(low: int, high: int) -> st.SearchStrategy[Decimal]:
 
 
 amounts = st.one_of(st.integers(1, 12).map(Decimal), _cents(1, 3000))
-included_work = st.one_of(st.integers(0, 20).map(Decimal), _cents(0, 2000))
-included_pool = st.one_of(st.integers(0, 60).map(Decimal), _cents(0, 6000))
+included_work = st.one_of(st.integers(1, 20).map(Decimal), _cents(0, 2000))
+included_pool = st.one_of(st.integers(1, 60).map(Decimal), _cents(0, 6000))
 required = st.one_of(st.just(Decimal(0)), st.integers(1, 40).map(Decimal), _cents(1, 4000))
 minutes = st.one_of(
     st.integers(1, 180),
@@ -325,6 +326,7 @@ class EngineVersusModel(RuleBasedStateMachine):
         items=main_plans(),
         topup=included_pool,
         start=st.sampled_from(STARTS),
+        topups=st.integers(0, 2),
     )
     def setup(
         self,
@@ -332,6 +334,7 @@ class EngineVersusModel(RuleBasedStateMachine):
         items: list[tuple[str, Decimal, bool]],
         topup: Decimal,
         start: datetime,
+        topups: int,
     ) -> None:
         self.clock.set(start)
         self.engine = Allotment(self._database_url(), clock=self.clock)
@@ -355,6 +358,9 @@ class EngineVersusModel(RuleBasedStateMachine):
         )
         e.customers.get_or_create(customer_id=CUSTOMERS[0])
         self.m.create_customer(CUSTOMERS[0], start)
+        for _ in range(topups):
+            e.billing.attach(customer_id=CUSTOMERS[0], plan_id="topup")
+            self.m.attach_topup(CUSTOMERS[0], start)
 
     # rules --------------------------------------------------------------------------------
 
@@ -396,6 +402,46 @@ class EngineVersusModel(RuleBasedStateMachine):
             customer_id=customer_id, feature_id=WORK, value=value, overage_behavior=behavior
         )
         self.m.deduct(customer_id, value, reject=reject)
+        self._compare_track_balance(customer_id, response.balance)
+
+    @rule(
+        index=who,
+        reach=st.sampled_from(["own", "all", "used"]),
+        cents=st.integers(-3, 3),
+        behavior=st.sampled_from(["cap", "reject"]),
+    )
+    def track_near_an_edge(self, index: int, reach: str, cents: int, behavior: str) -> None:
+        """A value a few cents either side of an edge: the own balance, everything available,
+        or (refunded) everything used — where off-by-one and ordering mistakes show."""
+        customer_id = self._customer(index)
+        self._sync_clock()
+        c = self.m.customers[customer_id]
+        own_used = sum((r.granted - r.balance for r in c.ordered(WORK)), Decimal(0))
+        pool_used = sum((r.granted - r.balance for r in c.ordered(POOL)), Decimal(0))
+        edge = {
+            "own": c.total(WORK),
+            "all": c.total(WORK) + c.total(POOL) / self.m.cost,
+            "used": own_used + pool_used / self.m.cost,
+        }[reach]
+        value = edge.quantize(Decimal("0.01"), rounding=ROUND_CEILING) + Decimal(cents) / 100
+        if value <= 0:
+            return
+        if reach == "used":
+            response = self.e.track(customer_id=customer_id, feature_id=WORK, value=-value)
+            self.m.refund(customer_id, value)
+        elif behavior == "reject" and not self.m.fits(customer_id, value):
+            self._expect_unchanged(
+                lambda: self.e.track(
+                    customer_id=customer_id, feature_id=WORK, value=value, overage_behavior=behavior
+                ),
+                "insufficient_balance",
+            )
+            return
+        else:
+            response = self.e.track(
+                customer_id=customer_id, feature_id=WORK, value=value, overage_behavior=behavior
+            )
+            self.m.deduct(customer_id, value, reject=behavior == "reject")
         self._compare_track_balance(customer_id, response.balance)
 
     @rule(index=who, value=amounts)

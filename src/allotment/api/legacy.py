@@ -108,7 +108,11 @@ def _legacy_type(feature: schemas.Feature | None) -> str:
         return "single_use"
     if feature.type == "metered":
         return "single_use" if feature.consumable else "continuous_use"
-    return feature.type
+    if feature.type == "credit_system":
+        # Autumn's 1.2 names it credit_system, but the 1.2 client (autumn-py) only parses
+        # static|boolean|single_use|continuous_use: a pool is consumed like a single-use feature
+        return "single_use"
+    return "static" if feature.type == "boolean" else feature.type
 
 
 def attach(result: schemas.AttachResponse, plan_id: str) -> dict[str, Any]:

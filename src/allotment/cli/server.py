@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import uvicorn
@@ -47,6 +48,10 @@ def run_server(*, host: str, port: int, database_url: str | None, workers: int) 
         print(f"Secret key: {key}", flush=True)
     print(f"allotment listening on http://{host}:{port}", flush=True)
     os.environ["ALLOTMENT_DATABASE_URL"] = url
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal into the
+    # handler it found: a no-op one lets `run` return, so a clean stop exits 0
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, lambda _signal, _frame: None)
     uvicorn.run(
         "allotment.api.app:create_app_from_environment",
         factory=True,
@@ -55,5 +60,7 @@ def run_server(*, host: str, port: int, database_url: str | None, workers: int) 
         workers=workers,
         log_level="warning",
         access_log=False,
+        # a busy worker must not be mistaken for a dead one (a restart drops its requests)
+        timeout_worker_healthcheck=120,
     )
     sys.stdout.flush()
