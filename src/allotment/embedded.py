@@ -20,6 +20,7 @@ from allotment.services import customers as customer_service
 from allotment.services import entities as entity_service
 from allotment.services import events as event_service
 from allotment.services import features as feature_service
+from allotment.services import grants as grant_service
 from allotment.services import ledger as ledger_service
 from allotment.services import locks as lock_service
 from allotment.services import plans as plan_service
@@ -356,6 +357,10 @@ class Customers(_Namespace):
             )
         )
 
+    def delete(self, *, customer_id: str) -> schemas.Success:
+        self._write(lambda store, now, _: customer_service.delete(store, now, customer_id))
+        return schemas.Success()
+
 
 class Billing(_Namespace):
     def attach(
@@ -414,6 +419,88 @@ class Balances(_Namespace):
         self._write(
             lambda store, now, _: lock_service.finalize(
                 store, now, lock_id=lock_id, action=action, override_value=override_value
+            )
+        )
+        return schemas.Success()
+
+    def create(
+        self,
+        *,
+        customer_id: str,
+        feature_id: str,
+        entity_id: str | None = None,
+        included_grant: Any = None,
+        unlimited: bool | None = None,
+        reset: dict[str, Any] | None = None,
+        rollover: dict[str, Any] | None = None,
+        expires_at: int | None = None,
+        balance_id: str | None = None,
+    ) -> schemas.Success:
+        self._write(
+            lambda store, now, _: grant_service.create(
+                store,
+                now,
+                customer_id=customer_id,
+                feature_id=feature_id,
+                entity_id=entity_id,
+                included_grant=included_grant,
+                unlimited=unlimited,
+                reset=reset,
+                expires_at=expires_at,
+                rollover=rollover,
+                balance_id=balance_id,
+            )
+        )
+        return schemas.Success()
+
+    def update(
+        self,
+        *,
+        customer_id: str,
+        feature_id: str,
+        entity_id: str | None = None,
+        remaining: Any = None,
+        add_to_balance: Any = None,
+        usage: Any = None,
+        included_grant: Any = None,
+        balance_id: str | None = None,
+        interval: str | None = None,
+    ) -> schemas.Success:
+        self._write(
+            lambda store, now, _: grant_service.update(
+                store,
+                now,
+                customer_id=customer_id,
+                feature_id=feature_id,
+                entity_id=entity_id,
+                remaining=remaining,
+                add_to_balance=add_to_balance,
+                usage=usage,
+                included_grant=included_grant,
+                balance_id=balance_id,
+                interval=interval,
+            )
+        )
+        return schemas.Success()
+
+    def delete(
+        self,
+        *,
+        customer_id: str,
+        feature_id: str,
+        entity_id: str | None = None,
+        balance_id: str | None = None,
+        interval: str | None = None,
+    ) -> schemas.Success:
+        self._write(
+            lambda store, now, _: grant_service.delete(
+                store,
+                now,
+                customer_id=customer_id,
+                feature_id=feature_id,
+                entity_id=entity_id,
+                balance_id=balance_id,
+                interval=interval,
             )
         )
         return schemas.Success()

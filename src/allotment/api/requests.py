@@ -168,3 +168,35 @@ class EventsAggregateRequest(_Body):
     bin_size: Literal["day", "hour", "week", "month"] | None = None
     custom_range: Range | None = None
     group_by: str | None = None
+
+
+class BalanceCreateRequest(_Body):
+    customer_id: str
+    feature_id: str
+    entity_id: str | None = None
+    included_grant: Number | None = None
+    unlimited: bool | None = None
+    reset: ItemReset | None = None
+    expires_at: int | None = None
+    rollover: dict[str, Any] | None = None
+    balance_id: str | None = None
+
+
+class BalanceUpdateRequest(_Body):
+    customer_id: str
+    feature_id: str
+    entity_id: str | None = None
+    remaining: Number | None = None
+    add_to_balance: Number | None = None
+    usage: Number | None = None
+    included_grant: Number | None = None
+    balance_id: str | None = None
+    interval: str | None = None
+
+
+class BalanceDeleteRequest(_Body):
+    customer_id: str
+    feature_id: str
+    entity_id: str | None = None
+    balance_id: str | None = None
+    interval: str | None = None

@@ -34,6 +34,9 @@ RPC: list[Endpoint] = [
     Endpoint("balances.check", rq.CheckRequest, balances.check, schemas.CheckResponse, True),
     Endpoint("balances.track", rq.TrackRequest, balances.track, schemas.TrackResponse),
     Endpoint("balances.finalize", rq.FinalizeRequest, balances.finalize, schemas.Success),
+    Endpoint("balances.create", rq.BalanceCreateRequest, balances.create_balance, schemas.Success),
+    Endpoint("balances.update", rq.BalanceUpdateRequest, balances.update_balance, schemas.Success),
+    Endpoint("balances.delete", rq.BalanceDeleteRequest, balances.delete_balance, schemas.Success),
     Endpoint(
         "customers.get_or_create", rq.CustomerRequest, customers.get_or_create, schemas.Customer
     ),
@@ -105,6 +108,7 @@ LEGACY: list[tuple[str, str, str]] = [
     ("DELETE", "/v1/plans/{plan_id}", "plans.delete"),
     ("POST", "/v1/attach", "billing.attach"),
     ("POST", "/v1/usage", "balances.usage"),
+    ("POST", "/v1/balances/create", "balances.create"),
 ]
 
 USAGE = Endpoint("balances.usage", rq.UsageRequest, balances.usage, dict)

@@ -23,6 +23,8 @@ class ErrorCode:
     LOCK_NOT_FOUND = "lock_not_found"
     LOCK_ALREADY_FINALIZED = "lock_already_finalized"
     ENTITY_NOT_FOUND = "entity_not_found"
+    BALANCE_NOT_FOUND = "balance_not_found"
+    DUPLICATE_BALANCE_ID = "duplicate_balance_id"
     ENTITY_ALREADY_EXISTS = "entity_already_exists"
 
 

@@ -39,6 +39,7 @@ class Grant:
     floor: int | None = 0  # lowest balance pass 2 may reach; None: no floor
     created_at: datetime | None = None
     entity_internal_id: int | None = None  # None: a customer-level grant
+    external_id: str | None = None  # the app's own balance_id (loose grants)
 
     @property
     def usage(self) -> int:

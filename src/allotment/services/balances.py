@@ -31,6 +31,10 @@ def live_grants(
     for lock in expired:
         _expire_lock(store, lock, now)
     grants = store.grants.active(customer_internal_id, feature_ids)
+    if any(g.expires_at is not None and g.expires_at <= now for g in grants):
+        if not write:
+            raise NeedsWrite
+        grants = _expire_grants(store, customer_internal_id, feature_ids, now)
     resets = [r for r in (due_reset(g, now) for g in grants) if r is not None]
     if not resets:
         return grants
@@ -115,3 +119,19 @@ def _expire_lock(store: Store, lock: LockRecord, now: datetime) -> None:
         grants = store.grants.active(lock.customer_internal_id, None)
         restore_event_entries(store, grants, lock.event_id, None, "release", lock.expires_at)
         store.events.set_value(lock.event_id, 0)
+
+
+def _expire_grants(
+    store: Store, customer_internal_id: int, feature_ids: Sequence[str] | None, now: datetime
+) -> list[Grant]:
+    """A grant stops counting at the instant it expires: what is left of it is written off
+    with an `expire` entry dated at `expires_at`, and the grant is closed."""
+    store.customers.get_internal(customer_internal_id, lock=True)
+    grants = store.grants.active(customer_internal_id, feature_ids)
+    expired = [g for g in grants if g.expires_at is not None and g.expires_at <= now]
+    entries = [
+        EntryRecord(g.id, "expire", -g.balance, g.expires_at or now) for g in expired if g.balance
+    ]
+    apply_changes(store, expired, entries, now)
+    store.grants.deactivate([g.id for g in expired])
+    return [g for g in grants if g not in expired]

@@ -33,7 +33,7 @@ def _breakdown(grant: Grant) -> schemas.BalanceBreakdown:
         else None
     )
     return schemas.BalanceBreakdown(
-        id=grant_ref(grant.id),
+        id=grant.external_id or grant_ref(grant.id),
         plan_id=grant.plan_id,
         included_grant=from_units(grant.granted),
         remaining=from_units(grant.remaining),

@@ -54,6 +54,7 @@ class GrantStore:
             floor=row["floor"],
             created_at=from_ms(row["created_at"]),
             entity_internal_id=row["entity_internal_id"],
+            external_id=row["external_id"],
         )
 
     def active(
@@ -79,6 +80,7 @@ class GrantStore:
                     env=self._env,
                     customer_internal_id=grant.customer_internal_id,
                     entity_internal_id=grant.entity_internal_id,
+                    external_id=grant.external_id,
                     feature_id=grant.feature_id,
                     customer_plan_id=grant.customer_plan_id,
                     plan_id=grant.plan_id,
@@ -130,6 +132,19 @@ class GrantStore:
             )
         )
         return result.rowcount == 1
+
+    def set_granted(self, grant_id: int, granted: int) -> None:
+        self._connection.execute(
+            update(grants)
+            .where(self._tenant(grants), grants.c.id == grant_id)
+            .values(granted=granted)
+        )
+
+    def external_id_used(self, external_id: str) -> bool:
+        found = self._connection.execute(
+            select(grants.c.id).where(self._tenant(grants), grants.c.external_id == external_id)
+        ).first()
+        return found is not None
 
     def deactivate(self, grant_ids: Sequence[int]) -> None:
         if grant_ids:

@@ -148,7 +148,9 @@ grants = Table(
     Column("usage_allowed", Boolean, nullable=False),
     Column("floor", BigInteger),
     Column("created_at", BigInteger, nullable=False),
+    Column("external_id", String(256)),  # the app's own `balance_id`
     Index(None, "org", "env", "customer_internal_id", "active"),
+    UniqueConstraint("org", "env", "external_id"),
 )
 
 events = Table(

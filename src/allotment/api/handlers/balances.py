@@ -8,9 +8,18 @@ from typing import Any
 from allotment import schemas
 from allotment.api import legacy
 from allotment.api.context import RequestContext
-from allotment.api.requests import CheckRequest, FinalizeRequest, TrackRequest, UsageRequest
+from allotment.api.requests import (
+    BalanceCreateRequest,
+    BalanceDeleteRequest,
+    BalanceUpdateRequest,
+    CheckRequest,
+    FinalizeRequest,
+    TrackRequest,
+    UsageRequest,
+)
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.services import customers as customer_service
+from allotment.services import grants as grant_service
 from allotment.services import locks as lock_service
 from allotment.services import usage as usage_service
 from allotment.storage.store import Store
@@ -127,3 +136,57 @@ def usage(ctx: RequestContext, body: UsageRequest) -> dict[str, Any]:
 
     ctx.write(operation)
     return {"success": True}
+
+
+def create_balance(ctx: RequestContext, body: BalanceCreateRequest) -> schemas.Success:
+    reset = body.reset.model_dump() if body.reset is not None else None
+    ctx.write(
+        lambda store, now, _: grant_service.create(
+            store,
+            now,
+            customer_id=body.customer_id,
+            feature_id=body.feature_id,
+            entity_id=body.entity_id,
+            included_grant=body.included_grant,
+            unlimited=body.unlimited,
+            reset=reset,
+            expires_at=body.expires_at,
+            rollover=body.rollover,
+            balance_id=body.balance_id,
+        )
+    )
+    return schemas.Success()
+
+
+def update_balance(ctx: RequestContext, body: BalanceUpdateRequest) -> schemas.Success:
+    ctx.write(
+        lambda store, now, _: grant_service.update(
+            store,
+            now,
+            customer_id=body.customer_id,
+            feature_id=body.feature_id,
+            entity_id=body.entity_id,
+            remaining=body.remaining,
+            add_to_balance=body.add_to_balance,
+            usage=body.usage,
+            included_grant=body.included_grant,
+            balance_id=body.balance_id,
+            interval=body.interval,
+        )
+    )
+    return schemas.Success()
+
+
+def delete_balance(ctx: RequestContext, body: BalanceDeleteRequest) -> schemas.Success:
+    ctx.write(
+        lambda store, now, _: grant_service.delete(
+            store,
+            now,
+            customer_id=body.customer_id,
+            feature_id=body.feature_id,
+            entity_id=body.entity_id,
+            balance_id=body.balance_id,
+            interval=body.interval,
+        )
+    )
+    return schemas.Success()

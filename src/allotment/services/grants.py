@@ -1,0 +1,200 @@
+"""Use cases: grants without a plan (`balances.create/update/delete`): promotional or
+goodwill credits, with an optional reset and expiry. Every change is a ledger entry
+(`grant`, `adjustment`, `revoke`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+
+from allotment.domain.amounts import checked_units, parse_amount, to_units
+from allotment.domain.catalog import FeatureType, validate_id
+from allotment.domain.clock import from_ms
+from allotment.domain.errors import AllotmentError, ErrorCode, invalid
+from allotment.domain.grants import Grant, deduction_sort_key
+from allotment.domain.intervals import Interval
+from allotment.domain.resets import first_reset_at
+from allotment.services import features as feature_service
+from allotment.services import subjects
+from allotment.services.balances import apply_changes
+from allotment.services.presenters import grant_ref
+from allotment.storage.records import EntryRecord
+from allotment.storage.store import Store
+
+
+def _moment(raw: object, field: str, now: datetime) -> datetime | None:
+    if raw is None:
+        return None
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw <= 0:
+        raise invalid(f"{field} must be Unix milliseconds")
+    moment = from_ms(raw)
+    if moment <= now:
+        raise invalid(f"{field} must be in the future")
+    return moment
+
+
+def _reset(raw: object) -> tuple[Interval | None, int]:
+    if raw is None:
+        return None, 1
+    if not isinstance(raw, Mapping):
+        raise invalid("reset must be an object")
+    name = raw.get("interval")
+    count = raw.get("interval_count") or 1
+    if isinstance(count, float) and count.is_integer():
+        count = int(count)
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 1000:
+        raise invalid("reset.interval_count must be an integer from 1 to 1000")
+    if name in (None, "one_off"):
+        return None, 1
+    try:
+        return Interval(str(name)), count
+    except ValueError:
+        raise invalid("reset.interval is not a known interval") from None
+
+
+def create(
+    store: Store,
+    now: datetime,
+    *,
+    customer_id: object,
+    feature_id: object,
+    entity_id: object = None,
+    included_grant: object = None,
+    unlimited: object = None,
+    reset: object = None,
+    expires_at: object = None,
+    rollover: object = None,
+    balance_id: object = None,
+) -> None:
+    if rollover is not None:
+        raise invalid("rollover on balances.create is not supported yet")
+    feature = feature_service.require(store, feature_id)
+    if feature.type is FeatureType.BOOLEAN:
+        raise invalid("feature_id: a boolean feature has no balance")
+    if unlimited is not None and not isinstance(unlimited, bool):
+        raise invalid("unlimited must be true or false")
+    if bool(unlimited) == (included_grant is not None):
+        raise invalid("exactly one of included_grant and unlimited is required")
+    included = (
+        0
+        if unlimited
+        else checked_units(
+            to_units(parse_amount(included_grant, "included_grant")), "included_grant"
+        )
+    )
+    interval, count = _reset(reset)
+    expiry = _moment(expires_at, "expires_at", now)
+    if interval is not None and expiry is not None:
+        raise invalid("a balance takes either reset or expires_at, not both")
+    external = validate_id(balance_id, "balance_id") if balance_id is not None else None
+    subject = subjects.resolve(store, customer_id, entity_id, lock=True)
+    if external is not None and store.grants.external_id_used(external):
+        raise AllotmentError(
+            ErrorCode.DUPLICATE_BALANCE_ID, f"balance_id {external!r} already exists"
+        )
+    grant = Grant(
+        id=0,
+        customer_internal_id=subject.customer.internal_id,
+        feature_id=feature.feature_id,
+        granted=included,
+        balance=0,
+        unlimited=bool(unlimited),
+        interval=interval,
+        interval_count=count,
+        anchor_at=now,
+        expires_at=expiry,
+        created_at=now,
+        entity_internal_id=subject.entity_internal_id,
+        external_id=external,
+    )
+    grant_id = store.grants.insert(replace(grant, next_reset_at=first_reset_at(grant)))
+    if included:
+        fresh = store.grants.active(subject.customer.internal_id, [feature.feature_id])
+        apply_changes(store, fresh, [EntryRecord(grant_id, "grant", included, now)], now)
+
+
+def _target(
+    store: Store,
+    now: datetime,
+    customer_id: object,
+    feature_id: object,
+    entity_id: object,
+    balance_id: object,
+    interval: object,
+) -> Grant:
+    feature = feature_service.require(store, feature_id)
+    subject = subjects.resolve(store, customer_id, entity_id, lock=True)
+    grants = subjects.grants_of(store, subject, [feature.feature_id], now, True)
+    if balance_id is not None:
+        grants = [g for g in grants if balance_id in (g.external_id, grant_ref(g.id))]
+    if interval is not None:
+        grants = [g for g in grants if (g.interval.value if g.interval else "one_off") == interval]
+    grants.sort(key=lambda g: deduction_sort_key(g, False, subject.entity_internal_id))
+    if not grants:
+        raise AllotmentError(
+            ErrorCode.BALANCE_NOT_FOUND, f"no balance of {feature.feature_id!r} matches"
+        )
+    return grants[0]
+
+
+def update(
+    store: Store,
+    now: datetime,
+    *,
+    customer_id: object,
+    feature_id: object,
+    entity_id: object = None,
+    remaining: object = None,
+    add_to_balance: object = None,
+    usage: object = None,
+    included_grant: object = None,
+    balance_id: object = None,
+    interval: object = None,
+) -> None:
+    given = {
+        k: v
+        for k, v in (
+            ("remaining", remaining),
+            ("add_to_balance", add_to_balance),
+            ("usage", usage),
+            ("included_grant", included_grant),
+        )
+        if v is not None
+    }
+    if len(given) != 1:
+        raise invalid("exactly one of remaining, add_to_balance, usage, included_grant is required")
+    ((field, raw),) = given.items()
+    amount = checked_units(
+        to_units(parse_amount(raw, field, allow_negative=field == "add_to_balance")), field
+    )
+    grant = _target(store, now, customer_id, feature_id, entity_id, balance_id, interval)
+    if field == "remaining":
+        delta = amount - grant.balance
+    elif field == "add_to_balance":
+        delta = amount
+    elif field == "usage":
+        delta = grant.granted - amount - grant.balance
+    else:
+        delta = amount - grant.granted
+        store.grants.set_granted(grant.id, amount)
+    if delta:
+        apply_changes(store, [grant], [EntryRecord(grant.id, "adjustment", delta, now)], now)
+
+
+def delete(
+    store: Store,
+    now: datetime,
+    *,
+    customer_id: object,
+    feature_id: object,
+    entity_id: object = None,
+    balance_id: object = None,
+    interval: object = None,
+) -> None:
+    grant = _target(store, now, customer_id, feature_id, entity_id, balance_id, interval)
+    entries = [EntryRecord(grant.id, "revoke", -grant.balance, now)] if grant.balance else []
+    apply_changes(store, [grant], entries, now)
+    store.grants.deactivate([grant.id])
