@@ -7,23 +7,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, exists, func, insert, select, true, update
+from sqlalchemy import delete, exists, func, insert, select, true, update
 
 from allotment.domain.catalog import CreditCost, Feature, FeatureType, Plan, PlanItem
 from allotment.domain.clock import from_ms, to_ms
 from allotment.domain.intervals import Interval
+from allotment.storage.scoped import ScopedStore
 from allotment.storage.tables import credit_costs, customer_plans, features, plan_items, plans
 
 
-class CatalogStore:
-    def __init__(self, connection: Connection, org: str, env: str) -> None:
-        self._connection = connection
-        self._org = org
-        self._env = env
-
-    def _tenant(self, table: Any) -> Any:
-        return (table.c.org == self._org) & (table.c.env == self._env)
-
+class CatalogStore(ScopedStore):
     # features -------------------------------------------------------------------------
 
     def _schemas(self, system_ids: Sequence[str] | None) -> dict[str, list[CreditCost]]:

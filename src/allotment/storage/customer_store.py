@@ -7,22 +7,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, insert, select, update
+from sqlalchemy import String, insert, select, update
 
 from allotment.domain.clock import from_ms, to_ms
 from allotment.storage.records import CustomerPlanRecord, CustomerRecord
+from allotment.storage.scoped import ScopedStore
 from allotment.storage.tables import customer_plans, customers
 
 
-class CustomerStore:
-    def __init__(self, connection: Connection, org: str, env: str) -> None:
-        self._connection = connection
-        self._org = org
-        self._env = env
-
-    def _tenant(self, table: Any) -> Any:
-        return (table.c.org == self._org) & (table.c.env == self._env)
-
+class CustomerStore(ScopedStore):
     @staticmethod
     def _record(row: Any) -> CustomerRecord:
         return CustomerRecord(

@@ -5,21 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, insert, select, update
+from sqlalchemy import String, insert, select, update
 
 from allotment.domain.clock import from_ms, to_ms
 from allotment.storage.records import EntityRecord
+from allotment.storage.scoped import ScopedStore
 from allotment.storage.tables import entities
 
 
-class EntityStore:
-    def __init__(self, connection: Connection, org: str, env: str) -> None:
-        self._connection = connection
-        self._org = org
-        self._env = env
-
+class EntityStore(ScopedStore):
     def _live(self) -> Any:
-        return (entities.c.org == self._org) & (entities.c.env == self._env) & ~entities.c.deleted
+        return self._tenant(entities) & ~entities.c.deleted
 
     @staticmethod
     def _record(row: Any) -> EntityRecord:
@@ -88,7 +84,7 @@ class EntityStore:
         self._connection.execute(
             update(entities)
             .where(
-                (entities.c.org == self._org) & (entities.c.env == self._env),
+                self._tenant(entities),
                 entities.c.customer_internal_id == customer_internal_id,
                 entities.c.entity_id == entity_id,
                 entities.c.deleted,

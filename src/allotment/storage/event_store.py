@@ -6,26 +6,23 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, exists, insert, select, update
+from sqlalchemy import exists, insert, select, update
 
 from allotment.domain.clock import from_ms, to_ms
 from allotment.storage.records import EventRecord
+from allotment.storage.scoped import ScopedStore
 from allotment.storage.tables import events
 
 
-class EventStore:
-    def __init__(self, connection: Connection, org: str, env: str) -> None:
-        self._connection = connection
-        self._org = org
-        self._env = env
-
-    def _tenant(self) -> Any:
-        return (events.c.org == self._org) & (events.c.env == self._env)
-
+class EventStore(ScopedStore):
     def key_used(self, idempotency_key: str) -> bool:
         return bool(
             self._connection.scalar(
-                select(exists().where(self._tenant(), events.c.idempotency_key == idempotency_key))
+                select(
+                    exists().where(
+                        self._tenant(events), events.c.idempotency_key == idempotency_key
+                    )
+                )
             )
         )
 
@@ -66,20 +63,22 @@ class EventStore:
     def set_unapplied(self, event_id: int, unapplied: int) -> None:
         self._connection.execute(
             update(events)
-            .where(self._tenant(), events.c.id == event_id)
+            .where(self._tenant(events), events.c.id == event_id)
             .values(unapplied=unapplied)
         )
 
     def set_value(self, event_id: int, value: int) -> None:
         self._connection.execute(
-            update(events).where(self._tenant(), events.c.id == event_id).values(value=value)
+            update(events).where(self._tenant(events), events.c.id == event_id).values(value=value)
         )
 
     def in_range(
         self, *, customer_id: str | None, start: datetime, end: datetime
     ) -> list[EventRecord]:
         query = select(events).where(
-            self._tenant(), events.c.timestamp >= to_ms(start), events.c.timestamp < to_ms(end)
+            self._tenant(events),
+            events.c.timestamp >= to_ms(start),
+            events.c.timestamp < to_ms(end),
         )
         if customer_id is not None:
             query = query.where(events.c.customer_id == customer_id)
@@ -97,7 +96,7 @@ class EventStore:
         limit: int,
     ) -> list[EventRecord]:
         """Newest first; `before_id` is the cursor."""
-        query = select(events).where(self._tenant())
+        query = select(events).where(self._tenant(events))
         if customer_id is not None:
             query = query.where(events.c.customer_id == customer_id)
         if feature_ids is not None:

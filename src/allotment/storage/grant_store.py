@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from allotment.domain.clock import from_ms, to_ms
 from allotment.domain.grants import Grant
 from allotment.domain.intervals import Interval
 from allotment.storage.records import BalanceMismatch, EntryRecord
+from allotment.storage.scoped import ScopedStore
 from allotment.storage.tables import customers, entries, grants
 
 
@@ -23,15 +24,7 @@ def _moment(ms: int | None) -> datetime | None:
     return from_ms(ms) if ms is not None else None
 
 
-class GrantStore:
-    def __init__(self, connection: Connection, org: str, env: str) -> None:
-        self._connection = connection
-        self._org = org
-        self._env = env
-
-    def _tenant(self, table: Any) -> Any:
-        return (table.c.org == self._org) & (table.c.env == self._env)
-
+class GrantStore(ScopedStore):
     @staticmethod
     def _grant(row: Any) -> Grant:
         return Grant(

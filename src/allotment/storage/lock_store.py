@@ -5,22 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import insert, select, update
 
 from allotment.domain.clock import from_ms, to_ms
 from allotment.storage.records import LockRecord
+from allotment.storage.scoped import ScopedStore
 from allotment.storage.tables import locks
 
 
-class LockStore:
-    def __init__(self, connection: Connection, org: str, env: str) -> None:
-        self._connection = connection
-        self._org = org
-        self._env = env
-
-    def _tenant(self) -> Any:
-        return (locks.c.org == self._org) & (locks.c.env == self._env)
-
+class LockStore(ScopedStore):
     @staticmethod
     def _record(row: Any) -> LockRecord:
         return LockRecord(
@@ -38,7 +31,7 @@ class LockStore:
     def get(self, lock_id: str) -> LockRecord | None:
         row = (
             self._connection.execute(
-                select(locks).where(self._tenant(), locks.c.lock_id == lock_id)
+                select(locks).where(self._tenant(locks), locks.c.lock_id == lock_id)
             )
             .mappings()
             .first()
@@ -49,7 +42,7 @@ class LockStore:
         rows = self._connection.execute(
             select(locks)
             .where(
-                self._tenant(),
+                self._tenant(locks),
                 locks.c.customer_internal_id == customer_internal_id,
                 locks.c.status == "held",
                 locks.c.expires_at <= to_ms(now),
@@ -90,7 +83,7 @@ class LockStore:
         """Compare-and-set from `held`: exactly one finalisation (or expiry) wins."""
         result = self._connection.execute(
             update(locks)
-            .where(self._tenant(), locks.c.id == lock.id, locks.c.status == "held")
+            .where(self._tenant(locks), locks.c.id == lock.id, locks.c.status == "held")
             .values(status=status, value=value, finalized_at=to_ms(now))
         )
         return result.rowcount == 1
