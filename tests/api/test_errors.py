@@ -769,7 +769,7 @@ def test_hostile_input_never_gets_a_5xx(
     ["/v1/customers/%00", "/v1/features/%00", "/v1/products/%00", "/v1/customers/x/entities/%00"],
 )
 def test_nul_in_a_path_never_gets_a_5xx(api: Api, path: str) -> None:
-    assert api.get(path).status_code == 404
+    assert api.get(path).status_code in (400, 404)  # refused as input, or simply not found
 
 
 def test_a_legacy_query_cursor_never_gets_a_5xx(api: Api) -> None:

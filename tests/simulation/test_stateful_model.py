@@ -406,13 +406,14 @@ class EngineVersusModel(RuleBasedStateMachine):
 
     @rule(
         index=who,
-        reach=st.sampled_from(["own", "all", "used"]),
+        reach=st.sampled_from(["own", "all", "used", "pool_used"]),
         cents=st.integers(-3, 3),
         behavior=st.sampled_from(["cap", "reject"]),
     )
     def track_near_an_edge(self, index: int, reach: str, cents: int, behavior: str) -> None:
-        """A value a few cents either side of an edge: the own balance, everything available,
-        or (refunded) everything used — where off-by-one and ordering mistakes show."""
+        """A value a few cents either side of an edge: the own balance or everything available
+        (tracked), everything used or what the pools paid (refunded). Off-by-one and ordering
+        mistakes show there, and so does the rounding of units a pool gives back."""
         customer_id = self._customer(index)
         self._sync_clock()
         c = self.m.customers[customer_id]
@@ -422,11 +423,12 @@ class EngineVersusModel(RuleBasedStateMachine):
             "own": c.total(WORK),
             "all": c.total(WORK) + c.total(POOL) / self.m.cost,
             "used": own_used + pool_used / self.m.cost,
+            "pool_used": pool_used / self.m.cost,
         }[reach]
         value = edge.quantize(Decimal("0.01"), rounding=ROUND_CEILING) + Decimal(cents) / 100
         if value <= 0:
             return
-        if reach == "used":
+        if reach in ("used", "pool_used"):
             response = self.e.track(customer_id=customer_id, feature_id=WORK, value=-value)
             self.m.refund(customer_id, value)
         elif behavior == "reject" and not self.m.fits(customer_id, value):

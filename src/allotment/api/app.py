@@ -27,7 +27,7 @@ from allotment.api.context import RequestContext, is_legacy_version
 from allotment.api.errors import status_of
 from allotment.api.openapi import openapi_document
 from allotment.api.routes import BY_NAME, LEGACY, RPC, Endpoint
-from allotment.api.wire import dumps, loads
+from allotment.api.wire import check_values, dumps, loads
 from allotment.domain.clock import Clock
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.runner import Runner
@@ -62,6 +62,7 @@ async def _body_of(request: Request) -> dict[str, Any]:
     for key, value in request.query_params.items():
         body.setdefault(key, value)
     body.update(request.path_params)
+    check_values(body)
     return body
 
 

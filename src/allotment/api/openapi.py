@@ -64,6 +64,15 @@ def openapi_document() -> dict[str, Any]:
     for method, path, name in LEGACY:
         operation = _operation(BY_NAME[name], refs)
         operation["operationId"] = f"{method.lower()} {path}"
+        parameters = [
+            {"name": part[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
+            for part in path.split("/")
+            if part.startswith("{")
+        ]
+        if parameters:
+            operation["parameters"] = parameters
+        if method in ("GET", "DELETE"):
+            operation.pop("requestBody")
         paths.setdefault(path, {})[method.lower()] = operation
     return {
         "openapi": "3.1.0",

@@ -13,28 +13,41 @@ from pydantic import BaseModel
 
 from allotment.domain.errors import invalid
 
-__all__ = ["dumps", "loads", "to_wire"]
-
-
-def _refuse_constant(name: str) -> Any:
-    raise invalid(f"{name} is not a valid JSON number")
+__all__ = ["check_values", "dumps", "loads"]
 
 
 def loads(body: bytes) -> Any:
+    """Parse a request body. NaN and Infinity parse as floats only so that `check_values` can
+    refuse them with the name of their field."""
     if not body.strip():
         return {}
     try:
-        return json.loads(body, parse_float=Decimal, parse_constant=_refuse_constant)
+        return json.loads(body, parse_float=Decimal, parse_constant=float)
     except (ValueError, UnicodeDecodeError) as error:
         raise invalid(f"the request body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise invalid("the request body is nested too deeply") from None
 
 
-def to_wire(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="python")
-    if isinstance(value, list):
-        return [to_wire(v) for v in value]
-    return value
+def check_values(value: Any, path: str = "body") -> None:
+    """Refuse what no field may hold: non-finite numbers, NUL characters and lone surrogates
+    (PostgreSQL and UTF-8 cannot store them). The message names the offending field."""
+    if isinstance(value, float):
+        raise invalid(f"{path} must be a finite number")
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise invalid(f"{path} must not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise invalid(f"{path} is not valid UTF-8 text") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_values(key, path)
+            check_values(item, key if path == "body" else f"{path}.{key}")
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            check_values(item, f"{path}[{position}]")
 
 
 def _decimal_text(number: Decimal) -> str:
@@ -76,7 +89,13 @@ def _write(value: Any, out: Callable[[str], None]) -> None:
             _write(item, out)
         out("]")
     elif isinstance(value, BaseModel):
-        _write(value.model_dump(mode="python"), out)
+        omitted: frozenset[str] = getattr(value, "omit_when_none", frozenset())
+        fields = {
+            name: getattr(value, name)
+            for name in type(value).model_fields
+            if name not in omitted or getattr(value, name) is not None
+        }
+        _write(fields, out)
     else:
         out(json.dumps(str(value)))
 

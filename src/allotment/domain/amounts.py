@@ -44,12 +44,17 @@ def parse_amount(value: object, field: str, *, allow_negative: bool = False) -> 
         raise invalid(f"{field} must be a number")
     if not number.is_finite():
         raise invalid(f"{field} must be a finite number")
-    if number != number.quantize(Decimal(1).scaleb(-DECIMAL_PLACES), rounding="ROUND_DOWN"):
-        raise invalid(f"{field} has more than {DECIMAL_PLACES} decimal places")
+    if number.copy_abs() > MAX_AMOUNT:
+        raise invalid(f"{field} must be at most {MAX_AMOUNT}")
     if not allow_negative and number < 0:
         raise invalid(f"{field} must not be negative")
-    if abs(number) > MAX_AMOUNT:
-        raise invalid(f"{field} must be at most {MAX_AMOUNT}")
+    exponent = number.as_tuple().exponent
+    if (
+        isinstance(exponent, int)
+        and exponent < -DECIMAL_PLACES
+        and number != number.quantize(Decimal(1).scaleb(-DECIMAL_PLACES), rounding="ROUND_DOWN")
+    ):
+        raise invalid(f"{field} has more than {DECIMAL_PLACES} decimal places")
     return number
 
 

@@ -6,24 +6,15 @@ import builtins
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Result(BaseModel):
-    """Optional keys listed in `omit_when_none` are left out of the JSON when they are None
-    (the official JS client's schemas accept a missing optional key, but not a null one)."""
+    """Optional keys listed in `omit_when_none` are left out of the HTTP JSON when they are
+    None (the official JS client's schemas accept a missing optional key, not a null one)."""
 
     model_config = ConfigDict(frozen=True)
     omit_when_none: ClassVar[frozenset[str]] = frozenset()
-
-    @model_serializer(mode="wrap")
-    def _omit_nones(self, handler: SerializerFunctionWrapHandler) -> Any:
-        data = handler(self)
-        if isinstance(data, dict):
-            for key in self.omit_when_none:
-                if data.get(key) is None:
-                    data.pop(key, None)
-        return data
 
 
 class BalanceReset(_Result):

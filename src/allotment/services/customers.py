@@ -12,8 +12,8 @@ from allotment.domain.catalog import Plan, validate_id
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.domain.grants import Grant
 from allotment.domain.resets import first_reset_at
+from allotment.services import paging, presenters
 from allotment.services import plans as plan_service
-from allotment.services import presenters
 from allotment.services.balances import apply_changes, live_grants
 from allotment.storage.records import CustomerRecord, EntryRecord
 from allotment.storage.store import Store
@@ -133,14 +133,8 @@ def delete(store: Store, now: datetime, customer_id: object) -> None:
 def list_page(
     store: Store, now: datetime, *, start_cursor: object = None, limit: object = None
 ) -> tuple[list[schemas.Customer], str | None]:
-    size = 50 if limit is None else limit
-    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 1000:
-        raise invalid("limit must be an integer from 1 to 1000")
-    after = 0
-    if start_cursor is not None:
-        if not isinstance(start_cursor, str) or not start_cursor.isdigit():
-            raise invalid("start_cursor is not a cursor this server returned")
-        after = int(start_cursor)
+    size = paging.limit(limit)
+    after = paging.cursor(start_cursor) or 0
     records = store.customers.page(after, size + 1)
     more = len(records) > size
     records = records[:size]

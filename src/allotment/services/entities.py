@@ -17,7 +17,7 @@ from allotment.domain.deduction import OverageBehavior
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.services import customers as customer_service
 from allotment.services import features as feature_service
-from allotment.services import presenters
+from allotment.services import paging, presenters
 from allotment.services.balances import apply_changes, live_grants
 from allotment.services.recording import record
 from allotment.services.subjects import Subject, require_entity
@@ -32,9 +32,15 @@ def _find(
         customer = customer_service.require(store, customer_id, lock=lock)
         return customer, require_entity(store, customer, entity_id)
     identifier = validate_id(entity_id, "entity_id")
-    entity = store.entities.find(identifier)
-    if entity is None:
+    found = store.entities.find(identifier)
+    if not found:
         raise AllotmentError(ErrorCode.ENTITY_NOT_FOUND, f"entity {identifier!r} not found")
+    if len(found) > 1:
+        raise AllotmentError(
+            ErrorCode.INVALID_REQUEST,
+            f"several customers have an entity {identifier!r}: pass customer_id",
+        )
+    entity = found[0]
     return customer_service.require_internal(store, entity.customer_internal_id, lock=lock), entity
 
 
@@ -137,14 +143,8 @@ def list_page(
     start_cursor: object = None,
     limit: object = None,
 ) -> tuple[list[schemas.Entity], str | None]:
-    size = 50 if limit is None else limit
-    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 1000:
-        raise invalid("limit must be an integer from 1 to 1000")
-    after = 0
-    if start_cursor not in (None, ""):
-        if not isinstance(start_cursor, str) or not start_cursor.isdigit():
-            raise invalid("start_cursor is not a cursor this server returned")
-        after = int(start_cursor)
+    size = paging.limit(limit)
+    after = paging.cursor(start_cursor) or 0
     owner = customer_service.require(store, customer_id) if customer_id is not None else None
     found = store.entities.page(owner.internal_id if owner else None, after, size + 1)
     more = len(found) > size

@@ -11,18 +11,8 @@ from allotment import schemas
 from allotment.domain.amounts import from_units
 from allotment.domain.clock import from_ms, to_ms
 from allotment.domain.errors import invalid
+from allotment.services import paging
 from allotment.storage.store import Store
-
-
-def _range_bound(custom_range: Mapping[str, object], key: str) -> int | None:
-    value = custom_range.get(key)
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise invalid(f"custom_range.{key} must be Unix milliseconds")
-    return value
 
 
 def list_page(
@@ -34,8 +24,7 @@ def list_page(
     start_cursor: object = None,
     limit: object = 50,
 ) -> schemas.EventsPage:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
-        raise invalid("limit must be an integer from 1 to 1000")
+    size = paging.limit(limit)
     if customer_id is not None and not isinstance(customer_id, str):
         raise invalid("customer_id must be a string")
     features: list[str] | None
@@ -51,22 +40,21 @@ def list_page(
     if custom_range is not None:
         if not isinstance(custom_range, Mapping):
             raise invalid("custom_range must be an object")
-        start, end = _range_bound(custom_range, "start"), _range_bound(custom_range, "end")
-    before = None
-    if start_cursor is not None:
-        if not isinstance(start_cursor, str) or not start_cursor.isdigit():
-            raise invalid("start_cursor is not a cursor this server returned")
-        before = int(start_cursor)
+        start, end = (
+            paging.range_bound(custom_range, "start"),
+            paging.range_bound(custom_range, "end"),
+        )
+    before = paging.cursor(start_cursor)
     records = store.events.page(
         customer_id=customer_id,
         feature_ids=features,
         start=from_ms(start) if start is not None else None,
         end=from_ms(end) if end is not None else None,
         before_id=before,
-        limit=limit + 1,
+        limit=size + 1,
     )
-    more = len(records) > limit
-    records = records[:limit]
+    more = len(records) > size
+    records = records[:size]
     return schemas.EventsPage(
         list=[
             schemas.Event(
@@ -94,6 +82,15 @@ _RANGES = {
     "1bc": timedelta(days=30),
     "3bc": timedelta(days=90),
 }
+
+
+_MAX_BINS = 5000
+
+
+def _bins_between(start: datetime, end: datetime, bin_size: str) -> int:
+    days = (end - start).total_seconds() / 86400
+    per_day = {"hour": 24.0, "day": 1.0, "week": 1 / 7, "month": 1 / 28}[bin_size]
+    return int(days * per_day) + 1
 
 
 def _bin_start(moment: datetime, bin_size: str) -> datetime:
@@ -144,9 +141,13 @@ def aggregate(
         raise invalid("bin_size must be one of hour, day, week, month")
     if group_by is not None and not isinstance(group_by, str):
         raise invalid("group_by must be a property name")
-    start, end = now - _RANGES[str(range_ or "30d")], now
+    # a preset range ends at now, inclusive
+    start, end = now - _RANGES[str(range_ or "30d")], now + timedelta(milliseconds=1)
     if isinstance(custom_range, Mapping):
-        low, high = _range_bound(custom_range, "start"), _range_bound(custom_range, "end")
+        low, high = (
+            paging.range_bound(custom_range, "start"),
+            paging.range_bound(custom_range, "end"),
+        )
         start = from_ms(low) if low is not None else start
         end = from_ms(high) if high is not None else end
     if start >= end:
@@ -157,6 +158,10 @@ def aggregate(
     )
     bins: dict[datetime, dict[str, Decimal]] = {}
     grouped: dict[datetime, dict[str, dict[str, Decimal]]] = {}
+    if _bins_between(start, end, str(size)) > _MAX_BINS:
+        raise invalid(
+            f"the range holds more than {_MAX_BINS} bins of {size}; use a larger bin_size"
+        )
     cursor = _bin_start(start, str(size))
     while cursor < end:
         bins[cursor] = {f: Decimal(0) for f in features}

@@ -86,8 +86,8 @@ def require(store: Store, plan_id: object, version: object = None) -> Plan:
     if version is None:
         plan = store.catalog.latest_plan(identifier)
     else:
-        if isinstance(version, bool) or not isinstance(version, int):
-            raise invalid("version must be an integer")
+        if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version < 2**31:
+            raise invalid("version must be a positive integer")
         plan = store.catalog.plan_version(identifier, version)
     if plan is None:
         raise AllotmentError(ErrorCode.PLAN_NOT_FOUND, f"plan {identifier!r} not found")

@@ -42,18 +42,15 @@ class EntityStore(ScopedStore):
         )
         return self._record(row) if row else None
 
-    def find(self, entity_id: str) -> EntityRecord | None:
-        """An entity by its id alone (oldest first when several customers use the id)."""
-        row = (
-            self._connection.execute(
-                select(entities)
-                .where(self._live(), entities.c.entity_id == entity_id)
-                .order_by(entities.c.id)
-            )
-            .mappings()
-            .first()
-        )
-        return self._record(row) if row else None
+    def find(self, entity_id: str) -> list[EntityRecord]:
+        """Every live entity with this id, across the customers (at most two are read)."""
+        rows = self._connection.execute(
+            select(entities)
+            .where(self._live(), entities.c.entity_id == entity_id)
+            .order_by(entities.c.id)
+            .limit(2)
+        ).mappings()
+        return [self._record(r) for r in rows]
 
     def of_customer(self, customer_internal_id: int) -> list[EntityRecord]:
         rows = self._connection.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from allotment import schemas
@@ -57,7 +58,7 @@ def check(ctx: RequestContext, body: CheckRequest) -> Any:
     lock = body.lock.model_dump() if body.lock is not None else None
 
     def operation(store: Store, now: datetime, write: bool) -> schemas.CheckResponse:
-        if ctx.legacy:
+        if ctx.legacy and not ctx.publishable:
             _auto_create(store, now, body.customer_id, body.customer_data)
         return usage_service.check(
             store,
@@ -72,12 +73,13 @@ def check(ctx: RequestContext, body: CheckRequest) -> Any:
             write=write,
         )
 
-    result = ctx.write(operation) if consuming or ctx.legacy else ctx.read(operation)
+    creates = ctx.legacy and not ctx.publishable
+    result = ctx.write(operation) if consuming or creates else ctx.read(operation)
     return legacy.check(result, feature_id) if ctx.legacy else result
 
 
 def track(ctx: RequestContext, body: TrackRequest) -> Any:
-    key = body.idempotency_key or ctx.idempotency_key
+    key = body.idempotency_key if body.idempotency_key is not None else ctx.idempotency_key
 
     def operation(store: Store, now: datetime, _write: bool) -> schemas.TrackResponse:
         if ctx.legacy:
@@ -114,15 +116,23 @@ def finalize(ctx: RequestContext, body: FinalizeRequest) -> schemas.Success:
 
 
 def usage(ctx: RequestContext, body: UsageRequest) -> dict[str, Any]:
-    """Legacy `POST /v1/usage`: set the usage of a feature to `value` (tracks the difference)."""
+    """Legacy `POST /v1/usage`: set the usage of a feature to `value` by tracking the
+    difference (measured on the balance that answers for the feature, in its units)."""
 
     def operation(store: Store, now: datetime, _write: bool) -> None:
-        customer = store.customers.get(body.customer_id)
-        if customer is None:
-            raise AllotmentError(ErrorCode.CUSTOMER_NOT_FOUND, "customer not found")
-        current = customer_service.present(store, customer, now, write=True)
-        balance = current.balances.get(body.feature_id)
-        delta = body.value - (balance.usage if balance is not None else 0)
+        current = usage_service.check(
+            store,
+            now,
+            customer_id=body.customer_id,
+            feature_id=body.feature_id,
+            entity_id=body.entity_id,
+            write=True,
+        )
+        used = current.balance.usage if current.balance is not None else Decimal(0)
+        if current.balance is not None and current.balance.feature_id != body.feature_id:
+            cost = current.required_balance or Decimal(1)  # the pool's credits for one unit
+            used = used / cost
+        delta = body.value - used
         if delta:
             usage_service.track(
                 store,
@@ -130,7 +140,7 @@ def usage(ctx: RequestContext, body: UsageRequest) -> dict[str, Any]:
                 customer_id=body.customer_id,
                 feature_id=body.feature_id,
                 entity_id=body.entity_id,
-                value=delta,
+                value=delta.quantize(Decimal("0.000001")),
                 overage_behavior="overflow",
             )
 
