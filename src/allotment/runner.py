@@ -39,7 +39,9 @@ class Runner:
         for attempt in range(_UNIQUE_RACE_RETRIES):
             try:
                 with self.database.transaction(write=write) as connection:
-                    return operation(Store(connection, org, env), now, write)
+                    return operation(
+                        Store(connection, org, env, self.database.catalog_cache), now, write
+                    )
             except NeedsWrite:
                 write = True
             except IntegrityError as error:

@@ -7,16 +7,33 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, select, true, update
+from sqlalchemy import Connection, delete, exists, func, insert, select, true, update
 
 from allotment.domain.catalog import CreditCost, Feature, FeatureType, Plan, PlanItem
 from allotment.domain.clock import from_ms, to_ms
 from allotment.domain.intervals import Interval
-from allotment.storage.scoped import ScopedStore
-from allotment.storage.tables import credit_costs, customer_plans, features, plan_items, plans
+from allotment.storage.catalog_cache import CatalogCache, CatalogSnapshot
+from allotment.storage.scoped import ScopedStore, tenant_of
+from allotment.storage.tables import (
+    catalog_versions,
+    credit_costs,
+    customer_plans,
+    features,
+    plan_items,
+    plans,
+)
+
+_CATALOG_VERSION = select(catalog_versions.c.version).where(tenant_of(catalog_versions))
 
 
 class CatalogStore(ScopedStore):
+    def __init__(
+        self, connection: Connection, org: str, env: str, cache: CatalogCache | None = None
+    ) -> None:
+        super().__init__(connection, org, env)
+        self._cache = cache
+        self._local: CatalogSnapshot | None = None
+
     # features -------------------------------------------------------------------------
 
     def _schemas(self, system_ids: Sequence[str] | None) -> dict[str, list[CreditCost]]:
@@ -54,27 +71,50 @@ class CatalogStore(ScopedStore):
             for r in rows
         ]
 
+    def _snapshot(self) -> CatalogSnapshot:
+        """This tenant's features, from the process cache while the version row is unchanged
+        (read once per transaction)."""
+        if self._local is not None:
+            return self._local
+        version = self._connection.execute(_CATALOG_VERSION, self._scope()).scalar()
+        current = int(version or 0)
+        snapshot = self._cache.get(self._org, self._env, current) if self._cache else None
+        if snapshot is None:
+            snapshot = CatalogSnapshot.build(current, self._features(true()))
+            if self._cache is not None:
+                self._cache.put(self._org, self._env, snapshot)
+        self._local = snapshot
+        return snapshot
+
+    def _changed(self) -> None:
+        """Bump the version in the writing transaction; readers reload after it commits."""
+        self._local = None
+        bumped = self._connection.execute(
+            update(catalog_versions)
+            .where(self._tenant(catalog_versions))
+            .values(version=catalog_versions.c.version + 1)
+        )
+        if bumped.rowcount == 0:
+            self._connection.execute(
+                insert(catalog_versions).values(org=self._org, env=self._env, version=1)
+            )
+
     def feature(self, feature_id: str) -> Feature | None:
-        found = self._features(features.c.feature_id == feature_id)
-        return found[0] if found else None
+        return self._snapshot().by_id.get(feature_id)
 
     def features(self, feature_ids: Sequence[str] | None = None) -> list[Feature]:
+        snapshot = self._snapshot()
         if feature_ids is None:
-            return self._features(true())
-        return self._features(features.c.feature_id.in_(feature_ids))
+            return list(snapshot.features)
+        wanted = set(feature_ids)
+        return [f for f in snapshot.features if f.feature_id in wanted]
 
     def pools_containing(self, feature_id: str) -> list[Feature]:
         """Credit systems whose schema lists `feature_id`, oldest first."""
-        systems = select(credit_costs.c.credit_system_id).where(
-            self._tenant(credit_costs), credit_costs.c.metered_feature_id == feature_id
-        )
-        return self._features(features.c.feature_id.in_(systems))
+        return list(self._snapshot().pools_of.get(feature_id, ()))
 
     def features_listening_to(self, event_name: str) -> list[Feature]:
-        # event_names is a small JSON list; filter in Python to stay portable
-        return [
-            f for f in self._features(features.c.event_names != "[]") if event_name in f.event_names
-        ]
+        return [f for f in self._snapshot().features if event_name in f.event_names]
 
     def insert_feature(self, feature: Feature, now: datetime) -> None:
         self._connection.execute(
@@ -86,6 +126,7 @@ class CatalogStore(ScopedStore):
             )
         )
         self._write_schema(feature)
+        self._changed()
 
     def update_feature(self, old_id: str, feature: Feature) -> None:
         self._connection.execute(
@@ -99,6 +140,7 @@ class CatalogStore(ScopedStore):
             )
         )
         self._write_schema(feature)
+        self._changed()
 
     def delete_feature(self, feature_id: str) -> None:
         self._connection.execute(
@@ -109,6 +151,7 @@ class CatalogStore(ScopedStore):
         self._connection.execute(
             delete(features).where(self._tenant(features), features.c.feature_id == feature_id)
         )
+        self._changed()
 
     def feature_referenced(self, feature_id: str) -> bool:
         in_schema = select(credit_costs.c.id).where(

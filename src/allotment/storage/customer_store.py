@@ -7,12 +7,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, insert, select, update
+from sqlalchemy import String, bindparam, insert, select, update
 
 from allotment.domain.clock import from_ms, to_ms
 from allotment.storage.records import CustomerPlanRecord, CustomerRecord
-from allotment.storage.scoped import ScopedStore
+from allotment.storage.scoped import ScopedStore, tenant_of
 from allotment.storage.tables import customer_plans, customers
+
+_BY_ID = select(customers).where(
+    tenant_of(customers), customers.c.customer_id == bindparam("customer_id")
+)
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+_BY_INTERNAL_ID = select(customers).where(
+    tenant_of(customers), customers.c.id == bindparam("internal_id")
+)
+_BY_INTERNAL_ID_LOCKED = _BY_INTERNAL_ID.with_for_update()
 
 
 class CustomerStore(ScopedStore):
@@ -32,20 +41,16 @@ class CustomerStore(ScopedStore):
         """Read a customer. With `lock`, hold its row until the transaction ends: every write
         to a customer's balances takes this lock first (on SQLite the write transaction itself
         is the lock)."""
-        query = select(customers).where(
-            self._tenant(customers), customers.c.customer_id == customer_id
-        )
-        if lock:
-            query = query.with_for_update()
-        row = self._connection.execute(query).mappings().first()
-        return self._record(row) if row else None
+        query = _BY_ID_LOCKED if lock else _BY_ID
+        row = self._connection.execute(query, self._scope(customer_id=customer_id)).mappings()
+        found = row.first()
+        return self._record(found) if found else None
 
     def get_internal(self, internal_id: int, *, lock: bool = False) -> CustomerRecord | None:
-        query = select(customers).where(self._tenant(customers), customers.c.id == internal_id)
-        if lock:
-            query = query.with_for_update()
-        row = self._connection.execute(query).mappings().first()
-        return self._record(row) if row else None
+        query = _BY_INTERNAL_ID_LOCKED if lock else _BY_INTERNAL_ID
+        rows = self._connection.execute(query, self._scope(internal_id=internal_id)).mappings()
+        found = rows.first()
+        return self._record(found) if found else None
 
     def insert(
         self,

@@ -19,6 +19,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from allotment.storage.catalog_cache import CatalogCache
+
 __all__ = ["Database", "default_database_url", "normalize_url"]
 
 DEFAULT_SQLITE_FILE = "allotment.db"
@@ -62,6 +64,7 @@ class Database:
 
     def __init__(self, url: str | None = None, *, pool_size: int = 8) -> None:
         self.url = normalize_url(url or default_database_url())
+        self.catalog_cache = CatalogCache()
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite:

@@ -13,6 +13,8 @@ from allotment.storage.records import EventRecord
 from allotment.storage.scoped import ScopedStore
 from allotment.storage.tables import events
 
+_INSERT = insert(events).returning(events.c.id)
+
 
 class EventStore(ScopedStore):
     def key_used(self, idempotency_key: str) -> bool:
@@ -41,22 +43,21 @@ class EventStore(ScopedStore):
     ) -> int:
         return int(
             self._connection.execute(
-                insert(events)
-                .values(
-                    org=self._org,
-                    env=self._env,
-                    customer_internal_id=customer_internal_id,
-                    customer_id=customer_id,
-                    feature_id=feature_id,
-                    event_name=event_name,
-                    value=value,
-                    unapplied=0,
-                    properties=json.dumps(properties),
-                    timestamp=to_ms(timestamp),
-                    idempotency_key=idempotency_key,
-                    created_at=to_ms(now),
-                )
-                .returning(events.c.id)
+                _INSERT,
+                {
+                    "org": self._org,
+                    "env": self._env,
+                    "customer_internal_id": customer_internal_id,
+                    "customer_id": customer_id,
+                    "feature_id": feature_id,
+                    "event_name": event_name,
+                    "value": value,
+                    "unapplied": 0,
+                    "properties": json.dumps(properties),
+                    "timestamp": to_ms(timestamp),
+                    "idempotency_key": idempotency_key,
+                    "created_at": to_ms(now),
+                },
             ).scalar_one()
         )
 

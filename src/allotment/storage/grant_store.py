@@ -12,7 +12,7 @@ from allotment.domain.clock import from_ms, to_ms
 from allotment.domain.grants import Grant
 from allotment.domain.intervals import Interval
 from allotment.storage.records import BalanceMismatch, EntryRecord
-from allotment.storage.scoped import ScopedStore
+from allotment.storage.scoped import ScopedStore, tenant_of
 from allotment.storage.tables import customers, entries, grants
 
 
@@ -22,6 +22,24 @@ def _ms(moment: datetime | None) -> int | None:
 
 def _moment(ms: int | None) -> datetime | None:
     return from_ms(ms) if ms is not None else None
+
+
+_ACTIVE = (
+    select(grants)
+    .where(
+        tenant_of(grants),
+        grants.c.customer_internal_id == bindparam("customer"),
+        grants.c.active,
+    )
+    .order_by(grants.c.id)
+)
+_ACTIVE_OF_FEATURES = _ACTIVE.where(grants.c.feature_id.in_(bindparam("features", expanding=True)))
+_ADD_TO_BALANCE = (
+    update(grants)
+    .where(tenant_of(grants), grants.c.id == bindparam("grant_id"))
+    .values(balance=grants.c.balance + bindparam("delta"))
+)
+_APPEND_ENTRY = insert(entries)
 
 
 class GrantStore(ScopedStore):
@@ -54,15 +72,14 @@ class GrantStore(ScopedStore):
         self, customer_internal_id: int, feature_ids: Sequence[str] | None = None
     ) -> list[Grant]:
         """The customer's live grants, in id order (the order PostgreSQL locks them in)."""
-        query = select(grants).where(
-            self._tenant(grants),
-            grants.c.customer_internal_id == customer_internal_id,
-            grants.c.active,
-        )
-        if feature_ids is not None:
-            query = query.where(grants.c.feature_id.in_(feature_ids))
-        rows = self._connection.execute(query.order_by(grants.c.id)).mappings()
-        return [self._grant(r) for r in rows]
+        if feature_ids is None:
+            result = self._connection.execute(_ACTIVE, self._scope(customer=customer_internal_id))
+        else:
+            result = self._connection.execute(
+                _ACTIVE_OF_FEATURES,
+                self._scope(customer=customer_internal_id, features=list(feature_ids)),
+            )
+        return [self._grant(r) for r in result.mappings()]
 
     def insert(self, grant: Grant) -> int:
         return int(
@@ -100,13 +117,9 @@ class GrantStore(ScopedStore):
         """balance := balance + delta for each grant id -> delta (one executemany)."""
         if not changes:
             return
-        statement = (
-            update(grants)
-            .where(self._tenant(grants), grants.c.id == bindparam("grant_id"))
-            .values(balance=grants.c.balance + bindparam("delta"))
-        )
         self._connection.execute(
-            statement, [{"grant_id": gid, "delta": delta} for gid, delta in changes.items()]
+            _ADD_TO_BALANCE,
+            [self._scope(grant_id=gid, delta=delta) for gid, delta in changes.items()],
         )
 
     def reset(self, grant: Grant, expected_next_reset_at: datetime | None) -> bool:
@@ -152,7 +165,7 @@ class GrantStore(ScopedStore):
             return
         created = to_ms(now)
         self._connection.execute(
-            insert(entries),
+            _APPEND_ENTRY,
             [
                 {
                     "org": self._org,

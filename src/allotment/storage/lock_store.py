@@ -5,12 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from allotment.domain.clock import from_ms, to_ms
 from allotment.storage.records import LockRecord
-from allotment.storage.scoped import ScopedStore
+from allotment.storage.scoped import ScopedStore, tenant_of
 from allotment.storage.tables import locks
+
+_EXPIRED_HELD = (
+    select(locks)
+    .where(
+        tenant_of(locks),
+        locks.c.customer_internal_id == bindparam("customer"),
+        locks.c.status == "held",
+        locks.c.expires_at <= bindparam("now"),
+    )
+    .order_by(locks.c.id)
+)
 
 
 class LockStore(ScopedStore):
@@ -40,14 +51,7 @@ class LockStore(ScopedStore):
 
     def expired_held(self, customer_internal_id: int, now: datetime) -> list[LockRecord]:
         rows = self._connection.execute(
-            select(locks)
-            .where(
-                self._tenant(locks),
-                locks.c.customer_internal_id == customer_internal_id,
-                locks.c.status == "held",
-                locks.c.expires_at <= to_ms(now),
-            )
-            .order_by(locks.c.id)
+            _EXPIRED_HELD, self._scope(customer=customer_internal_id, now=to_ms(now))
         ).mappings()
         return [self._record(r) for r in rows]
 

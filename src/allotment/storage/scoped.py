@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam
+
+
+def tenant_of(table: Any) -> Any:
+    """The tenant filter with bound parameters `tenant_org` and `tenant_env`, for statements built once at
+    import (building a statement costs more than running it on the hot path)."""
+    return (table.c.org == bindparam("tenant_org")) & (table.c.env == bindparam("tenant_env"))
 
 
 class ScopedStore:
@@ -16,3 +22,7 @@ class ScopedStore:
     def _tenant(self, table: Any) -> Any:
         """The filter every query of this store carries."""
         return (table.c.org == self._org) & (table.c.env == self._env)
+
+    def _scope(self, **params: Any) -> dict[str, Any]:
+        """Parameters for a prebuilt statement: the tenant plus `params`."""
+        return {"tenant_org": self._org, "tenant_env": self._env, **params}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from allotment.storage.catalog_cache import CatalogCache
 from allotment.storage.catalog_store import CatalogStore
 from allotment.storage.customer_store import CustomerStore
 from allotment.storage.entity_store import EntityStore
@@ -16,11 +17,13 @@ __all__ = ["Store"]
 
 
 class Store:
-    def __init__(self, connection: Connection, org: str, env: str) -> None:
+    def __init__(
+        self, connection: Connection, org: str, env: str, cache: CatalogCache | None = None
+    ) -> None:
         self.connection = connection
         self.org = org
         self.env = env
-        self.catalog = CatalogStore(connection, org, env)
+        self.catalog = CatalogStore(connection, org, env, cache)
         self.customers = CustomerStore(connection, org, env)
         self.grants = GrantStore(connection, org, env)
         self.events = EventStore(connection, org, env)

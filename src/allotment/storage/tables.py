@@ -232,3 +232,11 @@ api_keys = Table(
     Column("revoked", Boolean, nullable=False),
     Column("created_at", BigInteger, nullable=False),
 )
+
+catalog_versions = Table(
+    "catalog_versions",
+    metadata,
+    Column("org", String(64), primary_key=True),
+    Column("env", String(16), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
