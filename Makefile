@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install serve demo check test clean
+.PHONY: install serve demo check test bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +20,16 @@ demo: install
 	$(BIN)/allotment demo
 
 check: install
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
 test: check
 	$(BIN)/pytest
+
+# benchmarks/README.md: the table is printed, the figures go to benchmarks/results.json
+bench: install
+	$(BIN)/python -m benchmarks --profile default --json benchmarks/results.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

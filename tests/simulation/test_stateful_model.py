@@ -630,11 +630,36 @@ class SQLiteMachine(EngineVersusModel):
 
 
 SQLITE_SETTINGS = settings(
-    max_examples=50,
+    max_examples=40,
     stateful_step_count=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
+
+
+def test_units_a_pool_gives_back_are_rounded_half_even() -> None:
+    """A path random runs seldom reach: a capped track drains everything, then a refund fills
+    the pool and hands 0.02 credits back to the own balance as 0.02 / 3 units = 0.006667
+    (half-even at 6 places, not 0.006666). Played through the same machine and invariants."""
+    machine = SQLiteMachine()
+    try:
+        machine.setup(
+            cost=Decimal(3),
+            items=[(WORK, Decimal(5), True), (POOL, Decimal(7), False)],
+            topup=Decimal(1),
+            start=STARTS[0],
+            topups=0,
+        )
+        machine.balances_match_the_model()
+        machine.track_near_an_edge(index=0, reach="all", cents=2, behavior="cap")
+        machine.balances_match_the_model()
+        machine.track_near_an_edge(index=0, reach="pool_used", cents=0, behavior="cap")
+        machine.balances_match_the_model()
+        machine.ledger_verifies()
+        work = machine.e.customers.get(customer_id=CUSTOMERS[0]).balances[WORK]
+        assert work.remaining == Decimal("0.006667")
+    finally:
+        machine.teardown()
 
 
 def test_engine_matches_model_on_sqlite() -> None:

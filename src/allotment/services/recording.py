@@ -91,10 +91,11 @@ def _plan(
     feature: Feature,
     value_units: int,
     behavior: OverageBehavior,
+    loaded: list[Grant] | None = None,
 ) -> _Plan:
     pools = store.catalog.pools_containing(feature.feature_id)
     ids = [feature.feature_id, *(p.feature_id for p in pools)]
-    grants = grants_of(store, subject, ids, now, True)
+    grants = loaded if loaded is not None else grants_of(store, subject, ids, now, True)
     candidates = candidates_for(feature, pools, grants, subject)
     _check_exact(value_units, candidates)
     if value_units > 0:
@@ -136,10 +137,15 @@ def record(
     properties: dict[str, Any] | None = None,
     timestamp: datetime | None = None,
     idempotency_key: str | None = None,
+    loaded: list[Grant] | None = None,
 ) -> tuple[int, list[Usage]]:
     """Apply `value_units` (negative: a refund) of each feature to the subject. Raises
-    `insufficient_balance` under reject before writing anything. Returns the event id."""
-    plans = [_plan(store, now, subject, f, value_units, behavior) for f in features]
+    `insufficient_balance` under reject before writing anything. Returns the event id.
+    `loaded`: the subject's grants of the feature and its pools, already read in this
+    transaction under the customer's lock (one feature only)."""
+    if loaded is not None and len(features) != 1:
+        raise ValueError("loaded grants are for a single feature")
+    plans = [_plan(store, now, subject, f, value_units, behavior, loaded) for f in features]
     props = dict(properties or {})
     if subject.entity is not None:
         props.setdefault("entity_id", subject.entity.entity_id)

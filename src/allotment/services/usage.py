@@ -18,6 +18,7 @@ from allotment.domain.catalog import Feature, FeatureType
 from allotment.domain.clock import from_ms
 from allotment.domain.deduction import OverageBehavior
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
+from allotment.domain.grants import Grant
 from allotment.services import features as feature_service
 from allotment.services import locks as lock_service
 from allotment.services import presenters, subjects
@@ -182,13 +183,19 @@ def check(
             reservation,
             has_balance=view is not None,
         )
+        if view is not None:
+            after = group_by_feature(subjects.grants_of(store, subject, ids, now, write))
+            view = BalanceView(view.feature_id, tuple(after.get(view.feature_id, ())))
     elif send_event:
-        allowed = view is not None and _consume(
-            store, now, subject, feature, required_units, properties
+        after_grants = (
+            _consume(store, now, subject, feature, required_units, properties, grants)
+            if view is not None
+            else None
         )
-    if consume and view is not None:
-        after = group_by_feature(subjects.grants_of(store, subject, ids, now, write))
-        view = BalanceView(view.feature_id, tuple(after.get(view.feature_id, ())))
+        allowed = after_grants is not None
+        if view is not None and after_grants is not None:
+            after = group_by_feature(after_grants)
+            view = BalanceView(view.feature_id, tuple(after.get(view.feature_id, ())))
     return schemas.CheckResponse(
         allowed=allowed,
         customer_id=subject.customer.customer_id,
@@ -221,11 +228,13 @@ def _consume(
     feature: Feature,
     required_units: int,
     properties: object,
-) -> bool:
-    """The send_event part of check: a track with reject. A refusal is raised before anything
-    is written, so it leaves nothing behind (not even the event row)."""
+    grants: list[Grant],
+) -> list[Grant] | None:
+    """The send_event part of check: a track with reject, on the grants check already read
+    under the customer's lock. A refusal is raised before anything is written, so it leaves
+    nothing behind (not even the event row). Returns the grants afterwards, or None."""
     try:
-        record(
+        _, usages = record(
             store,
             now,
             subject,
@@ -233,9 +242,10 @@ def _consume(
             required_units,
             OverageBehavior.REJECT,
             properties=_properties(properties),
+            loaded=grants,
         )
     except AllotmentError as error:
         if error.code == ErrorCode.INSUFFICIENT_BALANCE:
-            return False
+            return None
         raise
-    return True
+    return usages[0].grants

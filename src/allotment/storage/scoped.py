@@ -8,8 +8,8 @@ from sqlalchemy import Connection, bindparam
 
 
 def tenant_of(table: Any) -> Any:
-    """The tenant filter with bound parameters `tenant_org` and `tenant_env`, for statements built once at
-    import (building a statement costs more than running it on the hot path)."""
+    """The tenant filter with bound parameters `tenant_org` and `tenant_env`, for statements
+    built once at import (building a statement costs more than running it on the hot path)."""
     return (table.c.org == bindparam("tenant_org")) & (table.c.env == bindparam("tenant_env"))
 
 
