@@ -53,7 +53,7 @@ def present(
 ) -> schemas.Customer:
     grants = live_grants(store, record.internal_id, None, now, write=write)
     attachments = store.customers.active_plans(record.internal_id)
-    versions = store.catalog.plans_by_internal_id([a.plan_internal_id for a in attachments])
+    versions = store.plans.plans_by_internal_id([a.plan_internal_id for a in attachments])
     features = {
         f.feature_id: f for f in store.catalog.features(list({g.feature_id for g in grants}))
     }
@@ -84,7 +84,7 @@ def get_or_create(
             _metadata(metadata),
             now,
         )
-        for plan in store.catalog.latest_plans():
+        for plan in store.plans.latest_plans():
             if plan.auto_enable:
                 _attach(store, record, plan, now)
     return present(store, record, now, write=write)
@@ -183,7 +183,7 @@ def _attach(
     assert plan.internal_id is not None
     if not plan.add_on:
         attachments = store.customers.active_plans(record.internal_id, entity_internal_id)
-        versions = store.catalog.plans_by_internal_id([a.plan_internal_id for a in attachments])
+        versions = store.plans.plans_by_internal_id([a.plan_internal_id for a in attachments])
         replaced = [
             a
             for a in attachments

@@ -58,7 +58,7 @@ def present(
     }
     balances, flags = presenters.balances_and_flags(grants, features)
     attachments = store.customers.active_plans(customer.internal_id, entity.internal_id)
-    versions = store.catalog.plans_by_internal_id([a.plan_internal_id for a in attachments])
+    versions = store.plans.plans_by_internal_id([a.plan_internal_id for a in attachments])
     return schemas.Entity(
         id=entity.entity_id,
         name=entity.name,

@@ -114,6 +114,38 @@ def _next_bin(start: datetime, bin_size: str) -> datetime:
     return start + timedelta(days=1)
 
 
+def _feature_list(feature_id: object) -> list[str]:
+    if isinstance(feature_id, str):
+        return [feature_id]
+    if isinstance(feature_id, list) and feature_id and all(isinstance(f, str) for f in feature_id):
+        return [str(f) for f in feature_id]
+    raise invalid("feature_id must be a string or a non-empty list of strings")
+
+
+def _window(
+    now: datetime, range_: object, bin_size: object, custom_range: object
+) -> tuple[datetime, datetime, str]:
+    """The [start, end) window and the bin size; a preset range ends at now, inclusive."""
+    if range_ is not None and range_ not in _RANGES:
+        raise invalid(f"range must be one of {', '.join(_RANGES)}")
+    size = str(bin_size or ("hour" if range_ == "24h" else "day"))
+    if size not in ("hour", "day", "week", "month"):
+        raise invalid("bin_size must be one of hour, day, week, month")
+    start, end = now - _RANGES[str(range_ or "30d")], now + timedelta(milliseconds=1)
+    if isinstance(custom_range, Mapping):
+        low = paging.range_bound(custom_range, "start")
+        high = paging.range_bound(custom_range, "end")
+        start = from_ms(low) if low is not None else start
+        end = from_ms(high) if high is not None else end
+    if start >= end:
+        raise invalid("custom_range.start must be before custom_range.end")
+    if _bins_between(start, end, size) > _MAX_BINS:
+        raise invalid(
+            f"the range holds more than {_MAX_BINS} bins of {size}; use a larger bin_size"
+        )
+    return start, end, size
+
+
 def aggregate(
     store: Store,
     now: datetime,
@@ -125,65 +157,37 @@ def aggregate(
     custom_range: object = None,
     group_by: object = None,
 ) -> dict[str, Any]:
-    """Sums of tracked values per feature and time bin (UTC), plus totals."""
-    if isinstance(feature_id, str):
-        features = [feature_id]
-    elif (
-        isinstance(feature_id, list) and feature_id and all(isinstance(f, str) for f in feature_id)
-    ):
-        features = list(feature_id)
-    else:
-        raise invalid("feature_id must be a string or a non-empty list of strings")
-    if range_ is not None and range_ not in _RANGES:
-        raise invalid(f"range must be one of {', '.join(_RANGES)}")
-    size = bin_size or ("hour" if range_ == "24h" else "day")
-    if size not in ("hour", "day", "week", "month"):
-        raise invalid("bin_size must be one of hour, day, week, month")
+    """Sums of tracked values per feature and time bin (UTC), plus totals. An `event_name`
+    event counts for every requested feature listening to that name."""
+    features = _feature_list(feature_id)
+    start, end, size = _window(now, range_, bin_size, custom_range)
     if group_by is not None and not isinstance(group_by, str):
         raise invalid("group_by must be a property name")
-    # a preset range ends at now, inclusive
-    start, end = now - _RANGES[str(range_ or "30d")], now + timedelta(milliseconds=1)
-    if isinstance(custom_range, Mapping):
-        low, high = (
-            paging.range_bound(custom_range, "start"),
-            paging.range_bound(custom_range, "end"),
-        )
-        start = from_ms(low) if low is not None else start
-        end = from_ms(high) if high is not None else end
-    if start >= end:
-        raise invalid("custom_range.start must be before custom_range.end")
     listening = {f.feature_id: f.event_names for f in store.catalog.features(features)}
     records = store.events.in_range(
         customer_id=customer_id if isinstance(customer_id, str) else None, start=start, end=end
     )
     bins: dict[datetime, dict[str, Decimal]] = {}
     grouped: dict[datetime, dict[str, dict[str, Decimal]]] = {}
-    if _bins_between(start, end, str(size)) > _MAX_BINS:
-        raise invalid(
-            f"the range holds more than {_MAX_BINS} bins of {size}; use a larger bin_size"
-        )
-    cursor = _bin_start(start, str(size))
+    cursor = _bin_start(start, size)
     while cursor < end:
-        bins[cursor] = {f: Decimal(0) for f in features}
+        bins[cursor] = dict.fromkeys(features, Decimal(0))
         grouped[cursor] = {f: {} for f in features}
-        cursor = _next_bin(cursor, str(size))
+        cursor = _next_bin(cursor, size)
     counts = dict.fromkeys(features, 0)
     sums = dict.fromkeys(features, Decimal(0))
     for event in records:
-        hit = [
-            f
-            for f in features
-            if event.feature_id == f
-            or (event.event_name is not None and event.event_name in listening.get(f, ()))
-        ]
-        period = _bin_start(event.timestamp, str(size))
-        for feature in hit:
-            value = from_units(event.value)
-            bins.setdefault(period, {f: Decimal(0) for f in features})[feature] += value
+        period = _bin_start(event.timestamp, size)
+        value = from_units(event.value)
+        for feature in features:
+            names = listening.get(feature, ())
+            if event.feature_id != feature and event.event_name not in names:
+                continue
+            bins.setdefault(period, dict.fromkeys(features, Decimal(0)))[feature] += value
             counts[feature] += 1
             sums[feature] += value
             if group_by is not None:
-                key = str(event.properties.get(str(group_by), ""))
+                key = str(event.properties.get(group_by, ""))
                 slot = grouped.setdefault(period, {f: {} for f in features})[feature]
                 slot[key] = slot.get(key, Decimal(0)) + value
     rows = []
@@ -192,5 +196,4 @@ def aggregate(
         if group_by is not None:
             row["grouped_values"] = grouped.get(period, {})
         rows.append(row)
-    totals = {f: {"count": counts[f], "sum": sums[f]} for f in features}
-    return {"list": rows, "total": totals}
+    return {"list": rows, "total": {f: {"count": counts[f], "sum": sums[f]} for f in features}}

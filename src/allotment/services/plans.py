@@ -75,20 +75,20 @@ def create(
         metadata=_metadata(metadata),
         created_at=now,
     )
-    if store.catalog.latest_plan(identifier) is not None:
+    if store.plans.latest_plan(identifier) is not None:
         raise AllotmentError(ErrorCode.PLAN_ALREADY_EXISTS, f"plan {identifier!r} already exists")
-    internal_id = store.catalog.insert_plan(plan, now)
+    internal_id = store.plans.insert_plan(plan, now)
     return presenters.plan(replace(plan, internal_id=internal_id), store.env)
 
 
 def require(store: Store, plan_id: object, version: object = None) -> Plan:
     identifier = validate_id(plan_id, "plan_id")
     if version is None:
-        plan = store.catalog.latest_plan(identifier)
+        plan = store.plans.latest_plan(identifier)
     else:
         if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version < 2**31:
             raise invalid("version must be a positive integer")
-        plan = store.catalog.plan_version(identifier, version)
+        plan = store.plans.plan_version(identifier, version)
     if plan is None:
         raise AllotmentError(ErrorCode.PLAN_NOT_FOUND, f"plan {identifier!r} not found")
     return plan
@@ -99,7 +99,7 @@ def get(store: Store, plan_id: object, version: object = None) -> schemas.Plan:
 
 
 def list_all(store: Store, *, include_archived: bool = False) -> list[schemas.Plan]:
-    found = store.catalog.latest_plans(include_archived=include_archived)
+    found = store.plans.latest_plans(include_archived=include_archived)
     return [presenters.plan(p, store.env) for p in found]
 
 
@@ -136,20 +136,20 @@ def update(
     if items is not None:
         changed = replace(changed, items=_items(store, items))
     assert current.internal_id is not None
-    in_use = store.catalog.plan_has_customers(current.plan_id, current.internal_id)
+    in_use = store.plans.plan_has_customers(current.plan_id, current.internal_id)
     if in_use and changed.items != current.items:
         versioned = replace(changed, version=current.version + 1, created_at=now)
-        internal_id = store.catalog.insert_plan(versioned, now)
+        internal_id = store.plans.insert_plan(versioned, now)
         return presenters.plan(replace(versioned, internal_id=internal_id), store.env)
-    store.catalog.replace_plan(current.internal_id, changed)
+    store.plans.replace_plan(current.internal_id, changed)
     return presenters.plan(changed, store.env)
 
 
 def delete(store: Store, plan_id: object) -> None:
     current = require(store, plan_id)
-    if store.catalog.plan_has_customers(current.plan_id):
+    if store.plans.plan_has_customers(current.plan_id):
         raise AllotmentError(
             ErrorCode.INVALID_REQUEST,
             f"plan {current.plan_id!r} is attached to customers; archive it instead",
         )
-    store.catalog.delete_plan(current.plan_id)
+    store.plans.delete_plan(current.plan_id)

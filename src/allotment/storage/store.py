@@ -12,6 +12,7 @@ from allotment.storage.entity_store import EntityStore
 from allotment.storage.event_store import EventStore
 from allotment.storage.grant_store import GrantStore
 from allotment.storage.lock_store import LockStore
+from allotment.storage.plan_store import PlanStore
 
 __all__ = ["Store"]
 
@@ -24,6 +25,7 @@ class Store:
         self.org = org
         self.env = env
         self.catalog = CatalogStore(connection, org, env, cache)
+        self.plans = PlanStore(connection, org, env)
         self.customers = CustomerStore(connection, org, env)
         self.grants = GrantStore(connection, org, env)
         self.events = EventStore(connection, org, env)

@@ -1,0 +1,1 @@
+"""The namespaces of the embedded `Allotment` API, one module per noun."""
