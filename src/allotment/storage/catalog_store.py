@@ -12,7 +12,8 @@ from sqlalchemy import Connection, delete, exists, insert, select, true, update
 from allotment.domain.catalog import CreditCost, Feature, FeatureType
 from allotment.domain.clock import from_ms, to_ms
 from allotment.storage.catalog_cache import CatalogCache, CatalogSnapshot
-from allotment.storage.scoped import ScopedStore, tenant_of
+from allotment.storage.raw import RawStatement
+from allotment.storage.scoped import ScopedStore
 from allotment.storage.tables import (
     catalog_versions,
     credit_costs,
@@ -20,7 +21,9 @@ from allotment.storage.tables import (
     plan_items,
 )
 
-_CATALOG_VERSION = select(catalog_versions.c.version).where(tenant_of(catalog_versions))
+_CATALOG_VERSION = RawStatement(
+    "SELECT version FROM catalog_versions WHERE org = :tenant_org AND env = :tenant_env"
+)
 
 
 class CatalogStore(ScopedStore):
@@ -73,7 +76,7 @@ class CatalogStore(ScopedStore):
         (read once per transaction)."""
         if self._local is not None:
             return self._local
-        version = self._connection.execute(_CATALOG_VERSION, self._scope()).scalar()
+        version = _CATALOG_VERSION.scalar(self._connection, self._scope())
         current = int(version or 0)
         snapshot = self._cache.get(self._org, self._env, current) if self._cache else None
         if snapshot is None:

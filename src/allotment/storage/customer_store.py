@@ -10,14 +10,17 @@ from typing import Any
 from sqlalchemy import String, bindparam, insert, select, update
 
 from allotment.domain.clock import from_ms, to_ms
+from allotment.storage.raw import RawStatement
 from allotment.storage.records import CustomerPlanRecord, CustomerRecord
 from allotment.storage.scoped import ScopedStore, tenant_of
 from allotment.storage.tables import customer_plans, customers
 
-_BY_ID = select(customers).where(
-    tenant_of(customers), customers.c.customer_id == bindparam("customer_id")
+_BY_ID_SQL = (
+    "SELECT id, customer_id, name, email, fingerprint, metadata, created_at FROM customers"
+    " WHERE org = :tenant_org AND env = :tenant_env AND customer_id = :customer_id"
 )
-_BY_ID_LOCKED = _BY_ID.with_for_update()
+_BY_ID = RawStatement(_BY_ID_SQL)
+_BY_ID_LOCKED = RawStatement(_BY_ID_SQL + " FOR UPDATE")
 _BY_INTERNAL_ID = select(customers).where(
     tenant_of(customers), customers.c.id == bindparam("internal_id")
 )
@@ -41,10 +44,10 @@ class CustomerStore(ScopedStore):
         """Read a customer. With `lock`, hold its row until the transaction ends: every write
         to a customer's balances takes this lock first (on SQLite the write transaction itself
         is the lock)."""
-        query = _BY_ID_LOCKED if lock else _BY_ID
-        row = self._connection.execute(query, self._scope(customer_id=customer_id)).mappings()
-        found = row.first()
-        return self._record(found) if found else None
+        sqlite = self._connection.dialect.name == "sqlite"
+        query = _BY_ID_LOCKED if lock and not sqlite else _BY_ID
+        rows = query.rows(self._connection, self._scope(customer_id=customer_id))
+        return self._record(rows[0]) if rows else None
 
     def get_internal(self, internal_id: int, *, lock: bool = False) -> CustomerRecord | None:
         query = _BY_INTERNAL_ID_LOCKED if lock else _BY_INTERNAL_ID

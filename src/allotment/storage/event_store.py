@@ -6,14 +6,20 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import exists, select, update
 
 from allotment.domain.clock import from_ms, to_ms
+from allotment.storage.raw import RawStatement
 from allotment.storage.records import EventRecord
 from allotment.storage.scoped import ScopedStore
 from allotment.storage.tables import events
 
-_INSERT = insert(events).returning(events.c.id)
+_INSERT = RawStatement(
+    "INSERT INTO events (org, env, customer_internal_id, customer_id, feature_id, event_name,"
+    " value, unapplied, properties, timestamp, idempotency_key, created_at) VALUES (:org, :env,"
+    " :customer_internal_id, :customer_id, :feature_id, :event_name, :value, :unapplied,"
+    " :properties, :timestamp, :idempotency_key, :created_at) RETURNING id"
+)
 
 
 class EventStore(ScopedStore):
@@ -42,8 +48,8 @@ class EventStore(ScopedStore):
         now: datetime,
     ) -> int:
         return int(
-            self._connection.execute(
-                _INSERT,
+            _INSERT.scalar(
+                self._connection,
                 {
                     "org": self._org,
                     "env": self._env,
@@ -58,7 +64,7 @@ class EventStore(ScopedStore):
                     "idempotency_key": idempotency_key,
                     "created_at": to_ms(now),
                 },
-            ).scalar_one()
+            )
         )
 
     def set_unapplied(self, event_id: int, unapplied: int) -> None:

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from allotment.domain.clock import from_ms, to_ms
 from allotment.domain.grants import Grant
 from allotment.domain.intervals import Interval
+from allotment.storage.raw import RawStatement
 from allotment.storage.records import BalanceMismatch, EntryRecord
-from allotment.storage.scoped import ScopedStore, tenant_of
+from allotment.storage.scoped import ScopedStore
 from allotment.storage.tables import customers, entries, grants
 
 
@@ -24,22 +25,30 @@ def _moment(ms: int | None) -> datetime | None:
     return from_ms(ms) if ms is not None else None
 
 
-_ACTIVE = (
-    select(grants)
-    .where(
-        tenant_of(grants),
-        grants.c.customer_internal_id == bindparam("customer"),
-        grants.c.active,
-    )
-    .order_by(grants.c.id)
+_ACTIVE_SQL = (
+    "SELECT * FROM grants WHERE org = :tenant_org AND env = :tenant_env"
+    " AND customer_internal_id = :customer AND active = :active{features} ORDER BY id"
 )
-_ACTIVE_OF_FEATURES = _ACTIVE.where(grants.c.feature_id.in_(bindparam("features", expanding=True)))
-_ADD_TO_BALANCE = (
-    update(grants)
-    .where(tenant_of(grants), grants.c.id == bindparam("grant_id"))
-    .values(balance=grants.c.balance + bindparam("delta"))
+_ACTIVE = RawStatement(_ACTIVE_SQL.format(features=""))
+_ACTIVE_OF_FEATURES: dict[int, RawStatement] = {}
+_ADD_TO_BALANCE = RawStatement(
+    "UPDATE grants SET balance = balance + :delta"
+    " WHERE org = :tenant_org AND env = :tenant_env AND id = :grant_id"
 )
-_APPEND_ENTRY = insert(entries)
+_APPEND_ENTRY = RawStatement(
+    "INSERT INTO entries (org, env, grant_id, event_id, kind, amount, units, feature_id,"
+    " effective_at, created_at) VALUES (:org, :env, :grant_id, :event_id, :kind, :amount,"
+    " :units, :feature_id, :effective_at, :created_at)"
+)
+
+
+def _active_of(count: int) -> RawStatement:
+    statement = _ACTIVE_OF_FEATURES.get(count)
+    if statement is None:
+        names = ", ".join(f":feature_{n}" for n in range(count))
+        statement = RawStatement(_ACTIVE_SQL.format(features=f" AND feature_id IN ({names})"))
+        _ACTIVE_OF_FEATURES[count] = statement
+    return statement
 
 
 class GrantStore(ScopedStore):
@@ -51,7 +60,7 @@ class GrantStore(ScopedStore):
             feature_id=row["feature_id"],
             granted=row["granted"],
             balance=row["balance"],
-            unlimited=row["unlimited"],
+            unlimited=bool(row["unlimited"]),
             interval=Interval(row["reset_interval"]) if row["reset_interval"] else None,
             interval_count=row["interval_count"],
             anchor_at=from_ms(row["anchor_at"]),
@@ -60,8 +69,8 @@ class GrantStore(ScopedStore):
             expires_at=_moment(row["expires_at"]),
             plan_id=row["plan_id"],
             customer_plan_id=row["customer_plan_id"],
-            add_on=row["add_on"],
-            usage_allowed=row["usage_allowed"],
+            add_on=bool(row["add_on"]),
+            usage_allowed=bool(row["usage_allowed"]),
             floor=row["floor"],
             created_at=from_ms(row["created_at"]),
             entity_internal_id=row["entity_internal_id"],
@@ -72,14 +81,15 @@ class GrantStore(ScopedStore):
         self, customer_internal_id: int, feature_ids: Sequence[str] | None = None
     ) -> list[Grant]:
         """The customer's live grants, in id order (the order PostgreSQL locks them in)."""
+        params = self._scope(customer=customer_internal_id, active=True)
         if feature_ids is None:
-            result = self._connection.execute(_ACTIVE, self._scope(customer=customer_internal_id))
+            rows = _ACTIVE.rows(self._connection, params)
+        elif not feature_ids:
+            return []
         else:
-            result = self._connection.execute(
-                _ACTIVE_OF_FEATURES,
-                self._scope(customer=customer_internal_id, features=list(feature_ids)),
-            )
-        return [self._grant(r) for r in result.mappings()]
+            params.update({f"feature_{n}": f for n, f in enumerate(feature_ids)})
+            rows = _active_of(len(feature_ids)).rows(self._connection, params)
+        return [self._grant(r) for r in rows]
 
     def insert(self, grant: Grant) -> int:
         return int(
@@ -117,8 +127,8 @@ class GrantStore(ScopedStore):
         """balance := balance + delta for each grant id -> delta (one executemany)."""
         if not changes:
             return
-        self._connection.execute(
-            _ADD_TO_BALANCE,
+        _ADD_TO_BALANCE.many(
+            self._connection,
             [self._scope(grant_id=gid, delta=delta) for gid, delta in changes.items()],
         )
 
@@ -164,8 +174,8 @@ class GrantStore(ScopedStore):
         if not records:
             return
         created = to_ms(now)
-        self._connection.execute(
-            _APPEND_ENTRY,
+        _APPEND_ENTRY.many(
+            self._connection,
             [
                 {
                     "org": self._org,

@@ -5,22 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select, update
 
 from allotment.domain.clock import from_ms, to_ms
+from allotment.storage.raw import RawStatement
 from allotment.storage.records import LockRecord
-from allotment.storage.scoped import ScopedStore, tenant_of
+from allotment.storage.scoped import ScopedStore
 from allotment.storage.tables import locks
 
-_EXPIRED_HELD = (
-    select(locks)
-    .where(
-        tenant_of(locks),
-        locks.c.customer_internal_id == bindparam("customer"),
-        locks.c.status == "held",
-        locks.c.expires_at <= bindparam("now"),
-    )
-    .order_by(locks.c.id)
+_EXPIRED_HELD = RawStatement(
+    "SELECT * FROM locks WHERE org = :tenant_org AND env = :tenant_env"
+    " AND customer_internal_id = :customer AND status = 'held' AND expires_at <= :now"
+    " ORDER BY id"
 )
 
 
@@ -50,9 +46,9 @@ class LockStore(ScopedStore):
         return self._record(row) if row else None
 
     def expired_held(self, customer_internal_id: int, now: datetime) -> list[LockRecord]:
-        rows = self._connection.execute(
-            _EXPIRED_HELD, self._scope(customer=customer_internal_id, now=to_ms(now))
-        ).mappings()
+        rows = _EXPIRED_HELD.rows(
+            self._connection, self._scope(customer=customer_internal_id, now=to_ms(now))
+        )
         return [self._record(r) for r in rows]
 
     def insert(
