@@ -72,8 +72,8 @@ def _backends(args: argparse.Namespace, report: Report, console: Console) -> lis
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     console = Console()
-    if console.width < 180:
-        console = Console(width=180)  # the table has nine columns: do not wrap its labels
+    if console.width < 220:
+        console = Console(width=220)  # the table has nine columns: do not wrap its labels
     profile = PROFILES[args.profile].with_customers(args.customers)
     sections = [args.only] if args.only else list(SECTIONS)
     report = Report(profile.name)
@@ -93,25 +93,34 @@ def main(argv: list[str] | None = None) -> int:
     backends = _backends(args, report, console)
     started = time.perf_counter()
     failures: list[str] = []
+    timings: dict[str, float] = {}
     with Workspace(args.postgres_url) as workspace:
         datasets = Datasets(workspace, profile.customers, args.seed, console)
         try:
             for name in sections:
+                section_started = time.perf_counter()
                 try:
                     _run_section(name, profile, datasets, report, console, backends, workspace)
+                    timings[name] = round(time.perf_counter() - section_started, 1)
                 except Exception:
                     failures.append(name)
                     console.print(f"[bold red]section {name} failed:\n{traceback.format_exc()}")
         finally:
+            verify_started = time.perf_counter()
             with console.status("verifying every ledger"):
                 verify_all(datasets, report)
+            timings["final ledger verification"] = round(time.perf_counter() - verify_started, 1)
     elapsed = time.perf_counter() - started
     report.meta.update(
-        elapsed_s=round(elapsed, 1), failed_sections=failures, load_average_after=os.getloadavg()
+        elapsed_s=round(elapsed, 1),
+        section_seconds=timings,
+        failed_sections=failures,
+        load_average_after=os.getloadavg(),
     )
     report.print(console)
     report.write_json(args.json)
-    console.print(f"{elapsed:.0f} s; results written to {args.json}")
+    spent = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in timings.items())
+    console.print(f"took {elapsed:.0f} s ({spent}); results written to {args.json}")
     if not report.ledger_ok:
         console.print("[bold red]a ledger did not verify: these figures are not a result")
         return 1

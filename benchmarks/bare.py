@@ -130,9 +130,8 @@ class BareDatabase:
     def conservation(self) -> tuple[bool, str]:
         """Every credit that left a balance is in exactly one event."""
         query = (
-            f"SELECT (SELECT COUNT(*) FROM balances) * {INITIAL_BALANCE} - (SELECT SUM(balance) "
-            "FROM balances), (SELECT COALESCE(SUM(amount), 0) FROM events), (SELECT COUNT(*) "
-            "FROM events)"
+            f"SELECT (SELECT SUM({INITIAL_BALANCE} - balance) FROM balances), "
+            "(SELECT COALESCE(SUM(amount), 0) FROM events), (SELECT COUNT(*) FROM events)"
         )
         row: tuple[int, ...] | None
         if self.url.startswith("sqlite"):

@@ -23,6 +23,8 @@ class Datasets:
     console: Console
     engine_databases: list[tuple[str, SeededDatabase]] = field(default_factory=list)
     bare_databases: list[tuple[str, BareDatabase]] = field(default_factory=list)
+    # engine databases already put through `allotment ledger verify` after their last write
+    verified: set[str] = field(default_factory=set)
     _main: dict[Backend, SeededDatabase] = field(default_factory=dict)
     _bare: dict[Backend, BareDatabase] = field(default_factory=dict)
 

@@ -81,7 +81,7 @@ def figure(key: str, label: str, measurement: Measurement, unit: str = "ops/s") 
 
 def faster_than_track(check: Figure, track: Figure) -> Target:
     ratio = check.value / max(track.value, 1e-9)
-    return Target("check faster than track", ratio > 1.0, f"check/track {ratio:.2f}")
+    return Target("check faster than track", ratio > 1.0, f"{ratio:.2f}x")
 
 
 def hot_target(backend: Backend, hot: Figure, reference_ratio: float | None, what: str) -> Target:
@@ -91,7 +91,7 @@ def hot_target(backend: Backend, hot: Figure, reference_ratio: float | None, wha
     if backend is Backend.SQLITE:
         return Target("hot ≥ 80% of uniform", ratio >= 0.8)
     reference = reference_ratio or 0.0
-    return Target(f"hot/uniform ≥ {what}'s", ratio >= reference, f"{what} {reference:.2f}")
+    return Target(f"hot/uniform ≥ {what}'s", ratio >= reference, f"{reference:.2f}")
 
 
 class _Section:
@@ -126,7 +126,7 @@ class _Section:
         figures = {}
         for threads in self.profile.thread_counts:
             for access in (Access(database.customers), Access(database.customers, hot=True)):
-                label = f"{backend} bare UPDATE+INSERT {threads}t {access.name}"
+                label = f"{backend} bare {threads}t {access.name}"
                 measurement = self.measure(
                     label, bare_factory(database.url, database.customers), access, threads
                 )

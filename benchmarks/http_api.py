@@ -128,13 +128,13 @@ class _Section:
             prefix = f"{SECTION}/{backend}/w{workers}"
             name = f"{backend} {{}} {workers}w"
             with start_bare(self.workspace, "bare_app", workers, bare.url) as server:
-                b_label = name.format("(b) UPDATE+INSERT") + " uniform"
+                b_label = name.format("(b) bare") + " uniform"
                 b = _figure(
                     f"{prefix}/bare/uniform", b_label, self.load.measure(server, b_label, "track")
                 )
                 b_hot = None
                 if hot:
-                    label = name.format("(b) UPDATE+INSERT") + " hot"
+                    label = name.format("(b) bare") + " hot"
                     m = self.load.measure(server, label, "track", hot=True)
                     b_hot = _figure(f"{prefix}/bare/hot", label, m).against(b)
                 b_rss = _rss(
@@ -189,7 +189,7 @@ class _Section:
         check.against(b).targets.extend(
             [
                 Target(
-                    f"p99 < {P99_LIMIT_MS:g} ms at {connections} connections",
+                    f"p99 < {P99_LIMIT_MS:g} ms @ {connections} conns",
                     (check.p99_ms or 1e9) < P99_LIMIT_MS,
                 ),
                 faster_than_track(check, track),

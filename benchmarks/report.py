@@ -127,15 +127,18 @@ class Report:
             table.add_column(column, justify="right", no_wrap=True)
         table.add_column("baseline", no_wrap=True)
         table.add_column("baseline value", justify="right", no_wrap=True)
-        table.add_column("ratio", justify="right")
-        table.add_column("target")
-        table.add_column("result")
+        table.add_column("ratio", justify="right", no_wrap=True, min_width=5)
+        table.add_column("target", no_wrap=True)
+        table.add_column("result", no_wrap=True)
         section = None
         for f in self.figures:
             if f.section != section:
                 if section is not None:
                     table.add_section()
                 section = f.section
+            targets = [
+                (t.text + (f" ({t.detail})" if t.detail else ""), _verdict(t)) for t in f.targets
+            ] or [("", "")]
             table.add_row(
                 f.label + "".join(f"\n  [dim]{note}[/dim]" for note in f.notes),
                 f"{_number(f.value)} {f.unit}",
@@ -144,11 +147,10 @@ class Report:
                 f.baseline_label or "",
                 _number(f.baseline_value) if f.baseline_value is not None else "",
                 f"{f.ratio:.2f}" if f.ratio is not None else "",
-                "\n".join(t.text + (f" ({t.detail})" if t.detail else "") for t in f.targets),
-                "\n".join(
-                    "[green]met[/green]" if t.met else "[red]missed[/red]" for t in f.targets
-                ),
+                *targets[0],
             )
+            for more in targets[1:]:  # one line per target
+                table.add_row("", "", "", "", "", "", "", *more)
         return table
 
     def _ledger_table(self) -> Table:
@@ -163,6 +165,10 @@ class Report:
                 check.detail,
             )
         return table
+
+
+def _verdict(target: Target) -> str:
+    return "[green]met[/green]" if target.met else "[red]missed[/red]"
 
 
 def _without_backend(label: str) -> str:

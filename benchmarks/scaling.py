@@ -133,6 +133,7 @@ class _Section:
             wrong = int(scalar(database.url, FOLD_SQL))
             fold_s = time.perf_counter() - started
         self.report.ledger.append(check)
+        self.datasets.verified.add(database.url)
         bare = Figure(SECTION, f"{SECTION}/{backend}/fold", f"{backend} bare SQL fold", fold_s, "s")
         bare.notes.append(f"{wrong} balances differ")
         verify = Figure(
@@ -157,7 +158,7 @@ class _Section:
                 [j % bare_db.customers for j in jobs],
                 BATCH_THREADS,
             )
-        label = f"{backend} bare batch UPDATE+INSERT {BATCH_THREADS}t"
+        label = f"{backend} bare batch {BATCH_THREADS}t"
         bare = self.report.add(
             _figure(f"{SECTION}/{backend}/batch/bare", label, measurement, "events/s")
         )
@@ -169,7 +170,7 @@ class _Section:
             measurement, _, error = run_batch(factory, jobs, BATCH_THREADS)
         if error:
             self.console.print(f"[red]{backend} batch: {error}")
-        label = f"{backend} batch ingestion {BATCH_THREADS}t (track + idempotency key)"
+        label = f"{backend} batch ingestion {BATCH_THREADS}t"
         result = _figure(f"{SECTION}/{backend}/batch", label, measurement, "events/s")
         self.report.add(result.against(bare))
 

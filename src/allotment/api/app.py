@@ -72,9 +72,10 @@ def _handle(
     async def handle(request: Request) -> Response:
         env: str | None = None
         try:
-            principal = await run_in_threadpool(
-                auth.authenticate, request.headers.get("authorization")
-            )
+            authorization = request.headers.get("authorization")
+            principal = auth.cached(authorization)
+            if principal is None:
+                principal = await run_in_threadpool(auth.authenticate, authorization)
             env = principal.env
             publishable = principal.kind == "publishable"
             if publishable and not endpoint.read_only:

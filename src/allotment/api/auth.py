@@ -16,6 +16,13 @@ class Authenticator:
         self._database = database
         self._cache: dict[str, ApiKeyRecord] = {}
 
+    def cached(self, authorization: str | None) -> ApiKeyRecord | None:
+        """The key's record if this process has already seen it (no database, no thread)."""
+        if not authorization:
+            return None
+        scheme, _, key = authorization.strip().partition(" ")
+        return self._cache.get(key.strip()) if scheme.lower() == "bearer" else None
+
     def authenticate(self, authorization: str | None) -> ApiKeyRecord:
         if not authorization or not authorization.strip():
             raise AllotmentError("no_secret_key", "Authorization: Bearer <key> is required")

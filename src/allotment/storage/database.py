@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -76,13 +77,27 @@ class Database:
             )
             _configure_sqlite(self.engine)
         else:
+            # no pre-ping: it costs a round trip per transaction; a connection found dead
+            # raises a disconnect error, which invalidates the pool (the request gets a 503)
             self.engine = create_engine(
-                self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+                self.url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
             )
+        # SQLite allows one writer: threads of this process queue here and hand over at once,
+        # instead of sleeping in SQLite's busy handler (other processes still wait there)
+        self._write_lock = threading.Lock() if self.is_sqlite else None
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Connection]:
         """A connection inside one transaction: committed on success, rolled back on error."""
+        if write and self._write_lock is not None:
+            with self._write_lock, self._transaction(write=True) as connection:
+                yield connection
+            return
+        with self._transaction(write=write) as connection:
+            yield connection
+
+    @contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[Connection]:
         with self.engine.connect() as connection:
             if self.is_sqlite:
                 connection = connection.execution_options(
