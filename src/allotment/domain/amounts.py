@@ -9,7 +9,6 @@ touches an amount. Input with more decimal places than the scale is refused, nev
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from fractions import Fraction
 
 from allotment.domain.errors import invalid
 
@@ -20,7 +19,6 @@ __all__ = [
     "from_units",
     "parse_amount",
     "to_units",
-    "units_from_fraction",
 ]
 
 DECIMAL_PLACES = 6
@@ -72,11 +70,6 @@ def from_units(units: int) -> Decimal:
     normal = number.normalize()
     # normalize() writes 100 as 1E+2; quantize back to an integer exponent for whole numbers
     return normal.quantize(Decimal(1)) if normal == normal.to_integral_value() else normal
-
-
-def units_from_fraction(value: Fraction) -> int:
-    """A rational number of fixed-point units, rounded half-even to a whole unit."""
-    return round(value)
 
 
 def checked_units(units: int, field: str) -> int:

@@ -18,7 +18,7 @@ from allotment.domain.amounts import SCALE
 from allotment.domain.catalog import Feature
 from allotment.domain.grants import Grant
 
-__all__ = ["BalanceView", "Resolution", "allows", "resolve_check", "view_of"]
+__all__ = ["BalanceView", "Resolution", "allows", "resolve_check"]
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,6 @@ class BalanceView:
     def next_reset_at(self) -> datetime | None:
         resets = [g.next_reset_at for g in self.grants if g.next_reset_at is not None]
         return min(resets) if resets else None
-
-
-def view_of(feature_id: str, grants: Sequence[Grant]) -> BalanceView | None:
-    own = tuple(g for g in grants if g.feature_id == feature_id)
-    return BalanceView(feature_id, own) if own else None
 
 
 def allows(view: BalanceView | None, required_units: int) -> bool:

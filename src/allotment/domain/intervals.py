@@ -14,7 +14,7 @@ import calendar
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-__all__ = ["Interval", "boundary", "last_boundary_at_or_before", "next_boundary_after"]
+__all__ = ["Interval", "boundary", "last_boundary_at_or_before"]
 
 
 class Interval(StrEnum):
@@ -94,8 +94,3 @@ def last_boundary_at_or_before(
     while k > 0 and boundary(anchor, interval, count, k) > at:
         k -= 1
     return k
-
-
-def next_boundary_after(anchor: datetime, interval: Interval, count: int, at: datetime) -> int:
-    """The smallest k >= 1 with boundary(k) > at."""
-    return last_boundary_at_or_before(anchor, interval, count, at) + 1

@@ -196,9 +196,6 @@ class GrantStore(ScopedStore):
     def entries_of_event(self, event_id: int) -> list[EntryRecord]:
         return self._entries(entries.c.event_id == event_id)
 
-    def entries_of(self, grant_ids: Sequence[int]) -> list[EntryRecord]:
-        return self._entries(entries.c.grant_id.in_(grant_ids))
-
     def _entries(self, where: Any) -> list[EntryRecord]:
         rows = self._connection.execute(
             select(entries).where(self._tenant(entries), where).order_by(entries.c.id)

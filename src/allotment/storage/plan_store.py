@@ -114,13 +114,6 @@ class PlanStore(ScopedStore):
         )
         self._write_items(internal_id, plan.items)
 
-    def set_plan_archived(self, plan_id: str, archived: bool) -> None:
-        self._connection.execute(
-            update(plans)
-            .where(self._tenant(plans), plans.c.plan_id == plan_id)
-            .values(archived=archived)
-        )
-
     def delete_plan(self, plan_id: str) -> None:
         ids = select(plans.c.id).where(self._tenant(plans), plans.c.plan_id == plan_id)
         self._connection.execute(
