@@ -24,7 +24,6 @@ __all__ = [
 DECIMAL_PLACES = 6
 SCALE = 10**DECIMAL_PLACES
 MAX_AMOUNT = 10**12
-_MAX_UNITS = MAX_AMOUNT * SCALE
 
 
 def parse_amount(value: object, field: str, *, allow_negative: bool = False) -> Decimal:
@@ -70,9 +69,3 @@ def from_units(units: int) -> Decimal:
     normal = number.normalize()
     # normalize() writes 100 as 1E+2; quantize back to an integer exponent for whole numbers
     return normal.quantize(Decimal(1)) if normal == normal.to_integral_value() else normal
-
-
-def checked_units(units: int, field: str) -> int:
-    if abs(units) > _MAX_UNITS:
-        raise invalid(f"{field} must be at most {MAX_AMOUNT}")
-    return units

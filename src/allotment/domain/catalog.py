@@ -21,6 +21,7 @@ __all__ = [
     "PlanItem",
     "parse_credit_schema",
     "parse_plan_items",
+    "parse_reset",
     "validate_credit_schema",
 ]
 
@@ -146,11 +147,13 @@ def validate_credit_schema(
             )
 
 
-def _parse_reset(raw: object, where: str) -> tuple[Interval | None, int]:
+def parse_reset(raw: object, where: str = "") -> tuple[Interval | None, int]:
+    """A `reset {interval, interval_count}` object; no reset (or `one_off`) is lifetime."""
+    field = f"{where}.reset" if where else "reset"
     if raw is None:
         return None, 1
     if not isinstance(raw, Mapping):
-        raise invalid(f"{where}.reset must be an object")
+        raise invalid(f"{field} must be an object")
     name = raw.get("interval")
     count = raw.get("interval_count", 1)
     if count is None:
@@ -158,14 +161,14 @@ def _parse_reset(raw: object, where: str) -> tuple[Interval | None, int]:
     if isinstance(count, float) and count.is_integer():
         count = int(count)
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 1000:
-        raise invalid(f"{where}.reset.interval_count must be an integer from 1 to 1000")
+        raise invalid(f"{field}.interval_count must be an integer from 1 to 1000")
     if name in (None, "one_off", "lifetime"):
         return None, 1
     try:
         return Interval(name), count
     except ValueError:
         names = ", ".join(["one_off", *(i.value for i in Interval)])
-        raise invalid(f"{where}.reset.interval must be one of {names}") from None
+        raise invalid(f"{field}.interval must be one of {names}") from None
 
 
 def _parse_item(entry: object, where: str, features: Mapping[str, Feature]) -> PlanItem:
@@ -184,7 +187,7 @@ def _parse_item(entry: object, where: str, features: Mapping[str, Feature]) -> P
     included = (
         Decimal(0) if raw_included is None else parse_amount(raw_included, f"{where}.included")
     )
-    interval, count = _parse_reset(entry.get("reset"), where)
+    interval, count = parse_reset(entry.get("reset"), where)
     if feature.type is FeatureType.BOOLEAN and (included or interval or unlimited):
         raise invalid(f"{where}: a boolean feature takes no included amount, reset or unlimited")
     if interval is not None and feature.type is FeatureType.METERED and not feature.consumable:

@@ -85,9 +85,10 @@ def restore_event_entries(
     first, each at most to its granted amount (a grant revoked since gets nothing back).
     `units_to_restore` limits how many feature units go back (None: all of them)."""
     live = {g.id: g for g in grants}
-    paid = [e for e in store.grants.entries_of_event(event_id) if e.kind == "usage"]
+    recorded = store.grants.entries_of_event(event_id)
+    paid = [e for e in recorded if e.kind == "usage"]
     restored = {e.grant_id: 0 for e in paid}
-    for entry in store.grants.entries_of_event(event_id):
+    for entry in recorded:
         if entry.kind in ("release", "refund") and entry.grant_id in restored:
             restored[entry.grant_id] += entry.amount
     left = units_to_restore

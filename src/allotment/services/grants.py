@@ -4,16 +4,14 @@ goodwill credits, with an optional reset and expiry. Every change is a ledger en
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
-from allotment.domain.amounts import checked_units, parse_amount, to_units
-from allotment.domain.catalog import FeatureType, validate_id
+from allotment.domain.amounts import parse_amount, to_units
+from allotment.domain.catalog import FeatureType, parse_reset, validate_id
 from allotment.domain.clock import from_ms
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.domain.grants import Grant, deduction_sort_key
-from allotment.domain.intervals import Interval
 from allotment.domain.resets import first_reset_at
 from allotment.services import features as feature_service
 from allotment.services import subjects
@@ -34,25 +32,6 @@ def _moment(raw: object, field: str, now: datetime) -> datetime | None:
     if moment <= now:
         raise invalid(f"{field} must be in the future")
     return moment
-
-
-def _reset(raw: object) -> tuple[Interval | None, int]:
-    if raw is None:
-        return None, 1
-    if not isinstance(raw, Mapping):
-        raise invalid("reset must be an object")
-    name = raw.get("interval")
-    count = raw.get("interval_count") or 1
-    if isinstance(count, float) and count.is_integer():
-        count = int(count)
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 1000:
-        raise invalid("reset.interval_count must be an integer from 1 to 1000")
-    if name in (None, "one_off"):
-        return None, 1
-    try:
-        return Interval(str(name)), count
-    except ValueError:
-        raise invalid("reset.interval is not a known interval") from None
 
 
 def create(
@@ -78,14 +57,8 @@ def create(
         raise invalid("unlimited must be true or false")
     if bool(unlimited) == (included_grant is not None):
         raise invalid("exactly one of included_grant and unlimited is required")
-    included = (
-        0
-        if unlimited
-        else checked_units(
-            to_units(parse_amount(included_grant, "included_grant")), "included_grant"
-        )
-    )
-    interval, count = _reset(reset)
+    included = 0 if unlimited else to_units(parse_amount(included_grant, "included_grant"))
+    interval, count = parse_reset(reset)
     expiry = _moment(expires_at, "expires_at", now)
     if interval is not None and expiry is not None:
         raise invalid("a balance takes either reset or expires_at, not both")
@@ -167,9 +140,7 @@ def update(
     if len(given) != 1:
         raise invalid("exactly one of remaining, add_to_balance, usage, included_grant is required")
     ((field, raw),) = given.items()
-    amount = checked_units(
-        to_units(parse_amount(raw, field, allow_negative=field == "add_to_balance")), field
-    )
+    amount = to_units(parse_amount(raw, field, allow_negative=field == "add_to_balance"))
     grant = _target(store, now, customer_id, feature_id, entity_id, balance_id, interval)
     if field == "remaining":
         delta = amount - grant.balance

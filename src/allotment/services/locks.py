@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from allotment.domain.amounts import checked_units, parse_amount, to_units
+from allotment.domain.amounts import parse_amount, to_units
 from allotment.domain.catalog import Feature, FeatureType
 from allotment.domain.clock import from_ms, to_ms
 from allotment.domain.deduction import OverageBehavior
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
+from allotment.domain.grants import Grant
 from allotment.services import customers as customer_service
 from allotment.services import features as feature_service
 from allotment.services.balances import restore_event_entries
@@ -67,10 +68,12 @@ def reserve(
     required_units: int,
     properties: dict[str, Any],
     reservation: Reservation,
+    grants: list[Grant],
     *,
     has_balance: bool,
-) -> bool:
-    """Take the lock. Returns whether it was allowed (nothing is written when it is not)."""
+) -> list[Grant] | None:
+    """Take the lock on the subject's `grants` (read in this transaction under the customer's
+    lock). Returns the grants afterwards, or None when it is refused (nothing is written)."""
     if feature.type is not FeatureType.METERED or not feature.consumable:
         raise AllotmentError(ErrorCode.INVALID_REQUEST, "a lock needs a consumable metered feature")
     if store.locks.get(reservation.lock_id) is not None:
@@ -78,11 +81,12 @@ def reserve(
             ErrorCode.LOCK_ALREADY_EXISTS, f"lock {reservation.lock_id!r} already exists"
         )
     event_id = None
+    after = grants
     if required_units != 0:
         if not has_balance:
-            return False
+            return None
         try:
-            event_id, _ = record(
+            event_id, usages = record(
                 store,
                 now,
                 subject,
@@ -90,11 +94,13 @@ def reserve(
                 required_units,
                 OverageBehavior.REJECT,
                 properties={**properties, "lock_id": reservation.lock_id},
+                loaded=grants,
             )
         except AllotmentError as error:
             if error.code == ErrorCode.INSUFFICIENT_BALANCE:
-                return False
+                return None
             raise
+        after = usages[0].grants
     store.locks.insert(
         lock_id=reservation.lock_id,
         customer_internal_id=subject.customer.internal_id,
@@ -105,7 +111,7 @@ def reserve(
         expires_at=reservation.expires_at,
         now=now,
     )
-    return True
+    return after
 
 
 def finalize(
@@ -136,7 +142,7 @@ def finalize(
     final = lock.value
     if override_value is not None:
         amount = parse_amount(override_value, "override_value")
-        final = checked_units(to_units(amount), "override_value")
+        final = to_units(amount)
     store.locks.finish(
         lock,
         "released" if action == "release" else "confirmed",

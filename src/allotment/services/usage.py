@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from allotment import schemas
-from allotment.domain.amounts import checked_units, from_units, parse_amount, to_units
+from allotment.domain.amounts import from_units, parse_amount, to_units
 from allotment.domain.balances import BalanceView, allows, resolve_check
 from allotment.domain.catalog import Feature, FeatureType
 from allotment.domain.clock import from_ms
@@ -99,7 +99,7 @@ def track(
     overage_behavior: object = None,
 ) -> schemas.TrackResponse:
     amount = parse_amount(1 if value is None else value, "value", allow_negative=True)
-    value_units = checked_units(to_units(amount), "value")
+    value_units = to_units(amount)
     behavior = _behavior(overage_behavior)
     if event_name is not None and behavior is OverageBehavior.REJECT:
         raise invalid("overage_behavior reject cannot be used with event_name")
@@ -153,7 +153,7 @@ def check(
     required = parse_amount(
         1 if required_balance is None else required_balance, "required_balance", allow_negative=True
     )
-    required_units = checked_units(to_units(required), "required_balance")
+    required_units = to_units(required)
     if send_event is not None and not isinstance(send_event, bool):
         raise invalid("send_event must be true or false")
     reservation = lock_service.parse(lock, now)
@@ -172,30 +172,29 @@ def check(
     resolution = resolve_check(feature, required_units, pools, group_by_feature(grants))
     allowed = allows(resolution.view, resolution.required)
     view = resolution.view
-    if reservation is not None:
-        allowed = lock_service.reserve(
-            store,
-            now,
-            subject,
-            feature,
-            required_units,
-            _properties(properties),
-            reservation,
-            has_balance=view is not None,
-        )
-        if view is not None:
-            after = group_by_feature(subjects.grants_of(store, subject, ids, now, write))
-            view = BalanceView(view.feature_id, tuple(after.get(view.feature_id, ())))
-    elif send_event:
-        after_grants = (
-            _consume(store, now, subject, feature, required_units, properties, grants)
-            if view is not None
-            else None
-        )
-        allowed = after_grants is not None
-        if view is not None and after_grants is not None:
-            after = group_by_feature(after_grants)
-            view = BalanceView(view.feature_id, tuple(after.get(view.feature_id, ())))
+    if consume:
+        # one deduction on the grants just read; None means refused (nothing written)
+        after: list[Grant] | None
+        if reservation is not None:
+            after = lock_service.reserve(
+                store,
+                now,
+                subject,
+                feature,
+                required_units,
+                _properties(properties),
+                reservation,
+                grants,
+                has_balance=view is not None,
+            )
+        elif view is not None:
+            after = _consume(store, now, subject, feature, required_units, properties, grants)
+        else:
+            after = None
+        allowed = after is not None
+        if view is not None and after is not None:
+            grouped = group_by_feature(after)
+            view = BalanceView(view.feature_id, tuple(grouped.get(view.feature_id, ())))
     return schemas.CheckResponse(
         allowed=allowed,
         customer_id=subject.customer.customer_id,
