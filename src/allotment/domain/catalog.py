@@ -12,6 +12,7 @@ from typing import Any
 from allotment.domain.amounts import SCALE, from_units, parse_amount, to_units
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.domain.intervals import Interval
+from allotment.domain.rollovers import RolloverRule, parse_rollover
 
 __all__ = [
     "CreditCost",
@@ -76,9 +77,12 @@ class PlanItem:
     unlimited: bool = False
     reset: Interval | None = None  # None: lifetime (`one_off` on the wire)
     interval_count: int = 1
-    extra: Mapping[str, Any] = field(
-        default_factory=dict
-    )  # price, rollover, ...: kept, not used yet
+    extra: Mapping[str, Any] = field(default_factory=dict)  # price, rollover, proration (JSON)
+
+    @property
+    def rollover(self) -> RolloverRule | None:
+        """The item's rollover rule (validated when the plan was written)."""
+        return parse_rollover(self.extra.get("rollover"), self.reset)
 
 
 @dataclass(frozen=True)
@@ -194,7 +198,12 @@ def _parse_item(entry: object, where: str, features: Mapping[str, Feature]) -> P
         raise invalid(f"{where}.reset: a non-consumable feature never resets")
     if unlimited and included:
         raise invalid(f"{where}: an unlimited item takes no included amount")
-    extra = {key: entry[key] for key in ("price", "rollover", "proration") if entry.get(key)}
+    if unlimited and entry.get("rollover") is not None:
+        raise invalid(f"{where}.rollover: an unlimited item has nothing to roll over")
+    parse_rollover(entry.get("rollover"), interval, where)
+    extra = {
+        key: entry[key] for key in ("price", "rollover", "proration") if entry.get(key) is not None
+    }
     return PlanItem(feature_id, to_units(included), unlimited, interval, count, extra)
 
 

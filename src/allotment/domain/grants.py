@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from allotment.domain.intervals import Interval, approximate_length
+from allotment.domain.rollovers import RolloverRule
 
 __all__ = ["Grant", "deduction_sort_key"]
 
@@ -40,6 +41,12 @@ class Grant:
     created_at: datetime | None = None
     entity_internal_id: int | None = None  # None: a customer-level grant
     external_id: str | None = None  # the app's own balance_id (loose grants)
+    rollover: RolloverRule | None = None  # what rolls over at each reset
+    source_grant_id: int | None = None  # a rollover grant: the grant it rolled over from
+
+    @property
+    def is_rollover(self) -> bool:
+        return self.source_grant_id is not None
 
     @property
     def usage(self) -> int:
@@ -57,7 +64,8 @@ def deduction_sort_key(
     grant: Grant, is_pool: bool, entity_internal_id: int | None = None
 ) -> tuple[object, ...]:
     """DESIGN.md's deduction order: the subject's own rows first (the entity's when an entity
-    is named, else the customer's); own balances before pools; unlimited first; rows with a
+    is named, else the customer's); rollovers first, soonest expiry first; own balances before
+    pools; unlimited first; rows with a
     reset before rows without; shorter interval first; sooner expiry first; main plan before
     add-on; prepaid before pay-per-use; oldest first (then by id, so the order is total)."""
     interval_length = (
@@ -69,6 +77,8 @@ def deduction_sort_key(
     created = grant.created_at.replace(tzinfo=None) if grant.created_at else datetime.min
     return (
         grant.entity_internal_id != entity_internal_id,
+        not grant.is_rollover,
+        expires if grant.is_rollover else _NEVER,
         is_pool,
         not grant.unlimited,
         grant.interval is None,

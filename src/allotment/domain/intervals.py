@@ -14,7 +14,7 @@ import calendar
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-__all__ = ["Interval", "boundary", "last_boundary_at_or_before"]
+__all__ = ["Interval", "add_months", "boundary", "last_boundary_at_or_before"]
 
 
 class Interval(StrEnum):
@@ -57,7 +57,7 @@ def approximate_length(interval: Interval, count: int) -> timedelta:
     return fixed * count if fixed is not None else timedelta(days=30 * interval.months * count)
 
 
-def _add_months(anchor: datetime, months: int) -> datetime:
+def add_months(anchor: datetime, months: int) -> datetime:
     month_index = anchor.month - 1 + months
     year = anchor.year + month_index // 12
     month = month_index % 12 + 1
@@ -70,7 +70,7 @@ def boundary(anchor: datetime, interval: Interval, count: int, k: int) -> dateti
     fixed = interval.fixed_length
     if fixed is not None:
         return anchor + fixed * (count * k)
-    return _add_months(anchor, interval.months * count * k)
+    return add_months(anchor, interval.months * count * k)
 
 
 def _periods_before(anchor: datetime, interval: Interval, count: int, at: datetime) -> int:

@@ -36,7 +36,15 @@ class BalanceBreakdown(_Result):
     expires_at: int | None = None
 
 
+class BalanceRollover(_Result):
+    granted: Decimal  # what rolled in (less what the cap trimmed since)
+    balance: Decimal
+    expires_at: int | None
+
+
 class Balance(_Result):
+    omit_when_none = frozenset({"rollovers"})
+
     feature_id: str
     granted: Decimal
     remaining: Decimal
@@ -46,6 +54,7 @@ class Balance(_Result):
     max_purchase: Decimal | None = None
     next_reset_at: int | None
     breakdown: list[BalanceBreakdown] = Field(default_factory=list)
+    rollovers: list[BalanceRollover] | None = None  # present when any rollover is live
 
 
 class Flag(_Result):

@@ -8,7 +8,9 @@ from datetime import datetime
 
 from allotment.domain.grants import Grant
 from allotment.domain.resets import due_reset
+from allotment.services.changes import apply_changes
 from allotment.services.errors import NeedsWrite
+from allotment.services.resets import apply_resets
 from allotment.storage.records import EntryRecord, LockRecord
 from allotment.storage.store import Store
 
@@ -35,8 +37,7 @@ def live_grants(
         if not write:
             raise NeedsWrite
         grants = _expire_grants(store, customer_internal_id, feature_ids, now)
-    resets = [r for r in (due_reset(g, now) for g in grants) if r is not None]
-    if not resets:
+    if not any(due_reset(g, now) is not None for g in grants):
         return grants
     if not write:
         raise NeedsWrite
@@ -44,33 +45,8 @@ def live_grants(
     # read again, so the reset entries are computed from balances nobody else is changing
     store.customers.get_internal(customer_internal_id, lock=True)
     grants = store.grants.active(customer_internal_id, feature_ids)
-    resets = [r for r in (due_reset(g, now) for g in grants) if r is not None]
-    applied: dict[int, Grant] = {}
-    entries: list[EntryRecord] = []
-    for reset in resets:
-        if not store.grants.reset(reset.after, reset.before.next_reset_at):
-            continue  # someone else reset it first; re-read below
-        applied[reset.after.id] = reset.after
-        if reset.amount:
-            entries.append(EntryRecord(reset.after.id, "reset", reset.amount, reset.boundary_at))
-    store.grants.append_entries(entries, now)
-    if len(applied) != len(resets):
-        return store.grants.active(customer_internal_id, feature_ids)
-    return [applied.get(g.id, g) for g in grants]
-
-
-def apply_changes(
-    store: Store, grants: Sequence[Grant], entries: Sequence[EntryRecord], now: datetime
-) -> list[Grant]:
-    """Write the entries and move each touched balance by the sum of its entries. Returns the
-    grants as they are afterwards."""
-    deltas: dict[int, int] = {}
-    for entry in entries:
-        deltas[entry.grant_id] = deltas.get(entry.grant_id, 0) + entry.amount
-    deltas = {gid: delta for gid, delta in deltas.items() if delta}
-    store.grants.add_to_balances(deltas)
-    store.grants.append_entries(entries, now)
-    return [g.with_balance(g.balance + deltas.get(g.id, 0)) for g in grants]
+    apply_resets(store, grants, now)
+    return store.grants.active(customer_internal_id, feature_ids)
 
 
 def restore_event_entries(

@@ -14,7 +14,8 @@ from allotment.domain.grants import Grant
 from allotment.domain.resets import first_reset_at
 from allotment.services import paging, presenters
 from allotment.services import plans as plan_service
-from allotment.services.balances import apply_changes, live_grants
+from allotment.services.balances import live_grants
+from allotment.services.changes import apply_changes
 from allotment.storage.records import CustomerRecord, EntryRecord
 from allotment.storage.store import Store
 
@@ -216,6 +217,7 @@ def _attach(
             customer_plan_id=attachment_id,
             add_on=plan.add_on,
             created_at=now,
+            rollover=item.rollover,
         )
         grant_id = store.grants.insert(replace(grant, next_reset_at=first_reset_at(grant)))
         if item.included:

@@ -18,7 +18,8 @@ from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.services import customers as customer_service
 from allotment.services import features as feature_service
 from allotment.services import paging, presenters
-from allotment.services.balances import apply_changes, live_grants
+from allotment.services.balances import live_grants
+from allotment.services.changes import apply_changes
 from allotment.services.recording import record
 from allotment.services.subjects import Subject, require_entity
 from allotment.storage.records import CustomerRecord, EntityRecord, EntryRecord

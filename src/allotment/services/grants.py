@@ -13,9 +13,10 @@ from allotment.domain.clock import from_ms
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.domain.grants import Grant, deduction_sort_key
 from allotment.domain.resets import first_reset_at
+from allotment.domain.rollovers import parse_rollover
 from allotment.services import features as feature_service
 from allotment.services import subjects
-from allotment.services.balances import apply_changes
+from allotment.services.changes import apply_changes
 from allotment.services.presenters import grant_ref
 from allotment.storage.records import EntryRecord
 from allotment.storage.store import Store
@@ -48,8 +49,6 @@ def create(
     rollover: object = None,
     balance_id: object = None,
 ) -> None:
-    if rollover is not None:
-        raise invalid("rollover on balances.create is not supported yet")
     feature = feature_service.require(store, feature_id)
     if feature.type is FeatureType.BOOLEAN:
         raise invalid("feature_id: a boolean feature has no balance")
@@ -62,6 +61,9 @@ def create(
     expiry = _moment(expires_at, "expires_at", now)
     if interval is not None and expiry is not None:
         raise invalid("a balance takes either reset or expires_at, not both")
+    if unlimited and rollover is not None:
+        raise invalid("rollover: an unlimited balance has nothing to roll over")
+    rule = parse_rollover(rollover, interval)
     external = validate_id(balance_id, "balance_id") if balance_id is not None else None
     subject = subjects.resolve(store, customer_id, entity_id, lock=True)
     if external is not None and store.grants.external_id_used(external):
@@ -82,6 +84,7 @@ def create(
         created_at=now,
         entity_internal_id=subject.entity_internal_id,
         external_id=external,
+        rollover=rule,
     )
     grant_id = store.grants.insert(replace(grant, next_reset_at=first_reset_at(grant)))
     if included:
@@ -100,7 +103,11 @@ def _target(
 ) -> Grant:
     feature = feature_service.require(store, feature_id)
     subject = subjects.resolve(store, customer_id, entity_id, lock=True)
-    grants = subjects.grants_of(store, subject, [feature.feature_id], now, True)
+    grants = [
+        g
+        for g in subjects.grants_of(store, subject, [feature.feature_id], now, True)
+        if not g.is_rollover  # a rollover is changed through the grant it rolled over from
+    ]
     if balance_id is not None:
         grants = [g for g in grants if balance_id in (g.external_id, grant_ref(g.id))]
     if interval is not None:
@@ -166,6 +173,8 @@ def delete(
     interval: object = None,
 ) -> None:
     grant = _target(store, now, customer_id, feature_id, entity_id, balance_id, interval)
-    entries = [EntryRecord(grant.id, "revoke", -grant.balance, now)] if grant.balance else []
-    apply_changes(store, [grant], entries, now)
-    store.grants.deactivate([grant.id])
+    # its rollovers go with it
+    revoked = [grant, *store.grants.rollovers_of(grant.customer_internal_id, grant.id)]
+    entries = [EntryRecord(g.id, "revoke", -g.balance, now) for g in revoked if g.balance]
+    apply_changes(store, revoked, entries, now)
+    store.grants.deactivate([g.id for g in revoked])

@@ -56,7 +56,17 @@ def balance(view: BalanceView | None) -> schemas.Balance | None:
         overage_allowed=view.overage_allowed,
         max_purchase=None,
         next_reset_at=ms(view.next_reset_at),
-        breakdown=[_breakdown(g) for g in view.grants],
+        breakdown=[_breakdown(g) for g in view.grants if not g.is_rollover],
+        rollovers=[
+            schemas.BalanceRollover(
+                granted=from_units(g.granted),
+                balance=from_units(g.remaining),
+                expires_at=ms(g.expires_at),
+            )
+            for g in view.grants
+            if g.is_rollover
+        ]
+        or None,
     )
 
 

@@ -24,7 +24,7 @@ from allotment.domain.deduction import (
 )
 from allotment.domain.errors import invalid
 from allotment.domain.grants import Grant, deduction_sort_key
-from allotment.services.balances import apply_changes
+from allotment.services.changes import apply_changes
 from allotment.services.subjects import Subject, grants_of
 from allotment.storage.records import EntryRecord
 from allotment.storage.store import Store

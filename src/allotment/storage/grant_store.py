@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select, update
 from allotment.domain.clock import from_ms, to_ms
 from allotment.domain.grants import Grant
 from allotment.domain.intervals import Interval
+from allotment.domain.rollovers import RolloverRule
 from allotment.storage.raw import RawStatement
 from allotment.storage.records import BalanceMismatch, EntryRecord
 from allotment.storage.scoped import ScopedStore
@@ -75,6 +76,8 @@ class GrantStore(ScopedStore):
             created_at=from_ms(row["created_at"]),
             entity_internal_id=row["entity_internal_id"],
             external_id=row["external_id"],
+            rollover=RolloverRule.from_json(row["rollover"]),
+            source_grant_id=row["source_grant_id"],
         )
 
     def active(
@@ -90,6 +93,9 @@ class GrantStore(ScopedStore):
             params.update({f"feature_{n}": f for n, f in enumerate(feature_ids)})
             rows = _active_of(len(feature_ids)).rows(self._connection, params)
         return [self._grant(r) for r in rows]
+
+    def rollovers_of(self, customer_internal_id: int, grant_id: int) -> list[Grant]:
+        return [g for g in self.active(customer_internal_id) if g.source_grant_id == grant_id]
 
     def insert(self, grant: Grant) -> int:
         return int(
@@ -118,6 +124,8 @@ class GrantStore(ScopedStore):
                     usage_allowed=grant.usage_allowed,
                     floor=grant.floor,
                     created_at=_ms(grant.created_at),
+                    rollover=grant.rollover.to_json() if grant.rollover else None,
+                    source_grant_id=grant.source_grant_id,
                 )
                 .returning(grants.c.id)
             ).scalar_one()
@@ -154,6 +162,14 @@ class GrantStore(ScopedStore):
             update(grants)
             .where(self._tenant(grants), grants.c.id == grant_id)
             .values(granted=granted)
+        )
+
+    def add_to_granted(self, grant_id: int, delta: int) -> None:
+        """A rollover piece grows or is trimmed: its `granted` follows its balance."""
+        self._connection.execute(
+            update(grants)
+            .where(self._tenant(grants), grants.c.id == grant_id)
+            .values(granted=grants.c.granted + delta)
         )
 
     def external_id_used(self, external_id: str) -> bool:

@@ -78,6 +78,7 @@ plans = Table(
     Column("archived", Boolean, nullable=False),
     Column("metadata", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    Column("price", Text),  # JSON {amount, interval, interval_count}: the billing interval
     UniqueConstraint("org", "env", "plan_id", "version"),
 )
 
@@ -107,6 +108,7 @@ customers = Table(
     Column("fingerprint", Text),
     Column("metadata", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    Column("clock_at", BigInteger),  # sandbox test clock: the customer's frozen time
     UniqueConstraint("org", "env", "customer_id"),
 )
 
@@ -149,6 +151,8 @@ grants = Table(
     Column("floor", BigInteger),
     Column("created_at", BigInteger, nullable=False),
     Column("external_id", String(256)),  # the app's own `balance_id`
+    Column("rollover", Text),  # JSON rollover rule of a grant that resets (domain.rollovers)
+    Column("source_grant_id", BigInteger),  # a rollover grant: the grant it rolled over from
     Index(None, "org", "env", "customer_internal_id", "active"),
     UniqueConstraint("org", "env", "external_id"),
 )
@@ -168,6 +172,7 @@ events = Table(
     Column("timestamp", BigInteger, nullable=False),
     Column("idempotency_key", String(512)),
     Column("created_at", BigInteger, nullable=False),
+    Column("reversed_at", BigInteger),  # set once by events.reverse
     UniqueConstraint("org", "env", "idempotency_key"),
     Index(None, "org", "env", "customer_id", "timestamp"),
 )
@@ -179,7 +184,7 @@ entries = Table(
     *_tenancy(),
     Column("grant_id", ForeignKey("grants.id"), nullable=False, index=True),
     Column("event_id", ForeignKey("events.id")),
-    Column("kind", String(16), nullable=False),  # grant | usage | refund | reset | revoke
+    Column("kind", String(16), nullable=False),  # grant, usage, refund, reset, rollover, ...
     Column("amount", BigInteger, nullable=False),  # signed change of the grant's balance
     Column("units", BigInteger),  # units of the tracked feature this entry covers
     Column("feature_id", String(256)),  # the tracked feature (usage/refund)
