@@ -77,6 +77,11 @@ class CustomerIdRequest(_Body):
     customer_id: str
 
 
+class TestClockRequest(_Body):
+    customer_id: str
+    frozen_time: int
+
+
 class ListRequest(_Body):
     start_cursor: str | None = None
     limit: int | None = None
@@ -159,6 +164,11 @@ class EventsListRequest(_Body):
     custom_range: Range | None = None
     start_cursor: str | None = None
     limit: int | None = None
+
+
+class EventReverseRequest(_Body):
+    event_id: str | None = None
+    idempotency_key: str | None = None
 
 
 class EventsAggregateRequest(_Body):

@@ -46,6 +46,12 @@ RPC: list[Endpoint] = [
     ),
     Endpoint("customers.update", rq.CustomerRequest, customers.update, schemas.Customer),
     Endpoint("customers.delete", rq.CustomerIdRequest, customers.delete, schemas.Success),
+    Endpoint(
+        "customers.advance_test_clock",
+        rq.TestClockRequest,
+        customers.advance_test_clock,
+        schemas.TestClock,
+    ),
     Endpoint("entities.create", rq.EntityRequest, customers.create_entity, schemas.Entity),
     Endpoint("entities.get", rq.EntityRequest, customers.get_entity, schemas.Entity, True),
     Endpoint(
@@ -68,6 +74,7 @@ RPC: list[Endpoint] = [
     Endpoint("billing.attach", rq.AttachRequest, billing.attach, schemas.AttachResponse),
     Endpoint("events.list", rq.EventsListRequest, billing.list_events, schemas.EventsPage, True),
     Endpoint("events.aggregate", rq.EventsAggregateRequest, billing.aggregate_events, dict, True),
+    Endpoint("events.reverse", rq.EventReverseRequest, billing.reverse_event, schemas.Reversal),
 ]
 
 BY_NAME = {endpoint.name: endpoint for endpoint in RPC}

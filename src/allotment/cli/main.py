@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -10,6 +11,9 @@ from rich.table import Table
 
 from allotment.cli.demo import run_demo
 from allotment.cli.server import create_key, run_server
+from allotment.domain.clock import to_ms
+from allotment.domain.errors import AllotmentError
+from allotment.embedded import Allotment
 from allotment.services import ledger as ledger_service
 from allotment.storage.database import Database, default_database_url
 from allotment.storage.store import Store
@@ -19,6 +23,8 @@ ledger_app = typer.Typer(help="The append-only ledger.")
 keys_app = typer.Typer(help="API keys.")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(keys_app, name="keys")
+customers_app = typer.Typer(help="Customers.")
+app.add_typer(customers_app, name="customers")
 console = Console()
 
 DatabaseUrl = Annotated[
@@ -85,6 +91,60 @@ def ledger_verify(database_url: DatabaseUrl = None) -> None:
             )
         console.print(table)
         raise typer.Exit(1)
+
+
+def _instant(text: str) -> int:
+    """Unix milliseconds, or an ISO-8601 time (UTC when it names no zone)."""
+    if text.isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter("give Unix milliseconds or an ISO-8601 time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return to_ms(moment)
+
+
+@customers_app.command("advance-test-clock")
+def customers_advance_test_clock(
+    customer_id: Annotated[str, typer.Argument(help="The customer whose clock moves")],
+    frozen_time: Annotated[
+        str, typer.Argument(help="Unix milliseconds or ISO-8601, e.g. 2027-03-01T00:00:00Z")
+    ],
+    database_url: DatabaseUrl = None,
+    org: Annotated[str, typer.Option(help="Organisation")] = "default",
+    env: Annotated[str, typer.Option(help="Environment (test clocks exist in sandbox)")] = (
+        "sandbox"
+    ),
+) -> None:
+    """Sandbox: move a customer's clock forward; resets, rollovers, expiries and locks due by
+    then are applied. Prints the customer's balances at the new time."""
+    engine = Allotment(database_url, org=org, env=env)
+    try:
+        clock = engine.customers.advance_test_clock(
+            customer_id=customer_id, frozen_time=_instant(frozen_time)
+        )
+        customer = engine.customers.get(customer_id=customer_id)
+    except AllotmentError as error:
+        console.print(f"[red]{error.code}[/red]: {error.message}")
+        raise typer.Exit(1) from None
+    finally:
+        engine.close()
+    at = datetime.fromtimestamp(clock.frozen_time / 1000, UTC).isoformat()
+    table = Table(
+        "feature", "granted", "remaining", "usage", "next reset", title=f"{customer_id} at {at}"
+    )
+    for feature_id, balance in customer.balances.items():
+        table.add_row(
+            feature_id,
+            str(balance.granted),
+            str(balance.remaining),
+            str(balance.usage),
+            str(balance.next_reset_at or "-"),
+        )
+    console.print(table)
+    print(clock.frozen_time)
 
 
 def main() -> None:

@@ -26,6 +26,8 @@ class ErrorCode:
     BALANCE_NOT_FOUND = "balance_not_found"
     DUPLICATE_BALANCE_ID = "duplicate_balance_id"
     ENTITY_ALREADY_EXISTS = "entity_already_exists"
+    EVENT_NOT_FOUND = "event_not_found"
+    EVENT_ALREADY_REVERSED = "event_already_reversed"
 
 
 class AllotmentError(Exception):

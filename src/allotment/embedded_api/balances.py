@@ -10,6 +10,7 @@ from allotment.embedded_api.namespace import Namespace
 from allotment.services import events as event_service
 from allotment.services import grants as grant_service
 from allotment.services import locks as lock_service
+from allotment.services import reversals as reversal_service
 
 
 class Events(Namespace):
@@ -30,6 +31,16 @@ class Events(Namespace):
                 custom_range=custom_range,
                 start_cursor=start_cursor or None,
                 limit=limit,
+            )
+        )
+
+    def reverse(
+        self, *, event_id: str | None = None, idempotency_key: str | None = None
+    ) -> schemas.Reversal:
+        """Give back exactly what one tracked event took (see services.reversals)."""
+        return self._write(
+            lambda store, now, _: reversal_service.reverse(
+                store, now, event_id=event_id, idempotency_key=idempotency_key
             )
         )
 

@@ -73,6 +73,14 @@ class Customers(Namespace):
         self._write(lambda store, now, _: customer_service.delete(store, now, customer_id))
         return schemas.Success()
 
+    def advance_test_clock(self, *, customer_id: str, frozen_time: int) -> schemas.TestClock:
+        """Sandbox: move the customer's clock forward to `frozen_time` (Unix ms)."""
+        return self._write(
+            lambda store, now, _: customer_service.advance_test_clock(
+                store, now, customer_id=customer_id, frozen_time=frozen_time
+            )
+        )
+
 
 class Billing(Namespace):
     def attach(

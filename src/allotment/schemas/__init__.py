@@ -19,8 +19,11 @@ from allotment.schemas.results import (
     Plan,
     PlanItem,
     PlanItemReset,
+    Reversal,
+    ReversedEntry,
     Subscription,
     Success,
+    TestClock,
     TrackResponse,
 )
 
@@ -43,7 +46,10 @@ __all__ = [
     "Plan",
     "PlanItem",
     "PlanItemReset",
+    "Reversal",
+    "ReversedEntry",
     "Subscription",
     "Success",
+    "TestClock",
     "TrackResponse",
 ]

@@ -42,6 +42,27 @@ class BalanceRollover(_Result):
     expires_at: int | None
 
 
+class ReversedEntry(_Result):
+    balance_id: str  # the grant that paid
+    feature_id: str  # the grant's feature (a credit pool, when a pool paid)
+    amount: Decimal  # what it paid
+    restored: Decimal  # what went back to it
+    reason: str | None = None  # why not all of it went back
+
+
+class Reversal(_Result):
+    id: str  # the event
+    customer_id: str
+    reversed_at: int
+    entries: list[ReversedEntry]
+
+
+class TestClock(_Result):
+    customer_id: str
+    frozen_time: int  # Unix ms
+    status: str = "ready"
+
+
 class Balance(_Result):
     omit_when_none = frozenset({"rollovers"})
 

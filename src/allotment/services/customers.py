@@ -9,6 +9,7 @@ from typing import Any
 
 from allotment import schemas
 from allotment.domain.catalog import Plan, validate_id
+from allotment.domain.clock import from_ms, to_ms
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.domain.grants import Grant
 from allotment.domain.resets import first_reset_at
@@ -52,6 +53,7 @@ def _metadata(value: object) -> dict[str, Any]:
 def present(
     store: Store, record: CustomerRecord, now: datetime, *, write: bool
 ) -> schemas.Customer:
+    now = record.time(now)
     grants = live_grants(store, record.internal_id, None, now, write=write)
     attachments = store.customers.active_plans(record.internal_id)
     versions = store.plans.plans_by_internal_id([a.plan_internal_id for a in attachments])
@@ -123,12 +125,46 @@ def update(
 def delete(store: Store, now: datetime, customer_id: object) -> None:
     """Revoke every grant (with ledger entries) and free the customer's id."""
     record = require(store, customer_id, lock=True)
+    now = record.time(now)
     grants = live_grants(store, record.internal_id, None, now, write=True)
     entries = [EntryRecord(g.id, "revoke", -g.balance, now) for g in grants if g.balance]
     apply_changes(store, grants, entries, now)
     store.grants.deactivate([g.id for g in grants])
     store.customers.end_plans([a.id for a in store.customers.active_plans(record.internal_id)], now)
     store.customers.delete(record.internal_id)
+
+
+_LATEST_CLOCK_MS = 32503680000000  # 3000-01-01: far enough for any pricing test
+
+
+def advance_test_clock(
+    store: Store, now: datetime, *, customer_id: object, frozen_time: object
+) -> schemas.TestClock:
+    """Sandbox only: freeze the customer's time at `frozen_time` (Unix ms). From then on
+    every operation on the customer happens at that instant (resets, rollovers, expiries and
+    locks lapse as they would have), until the clock is advanced again. Time only moves
+    forward: a time before the customer's present is refused."""
+    if store.env == "live":
+        raise AllotmentError(ErrorCode.INVALID_REQUEST, "test clocks exist only in sandbox")
+    if isinstance(frozen_time, float) and frozen_time.is_integer():
+        frozen_time = int(frozen_time)
+    if isinstance(frozen_time, bool) or not isinstance(frozen_time, int):
+        raise invalid("frozen_time must be Unix milliseconds")
+    if not 0 < frozen_time <= _LATEST_CLOCK_MS:
+        raise invalid("frozen_time must be Unix milliseconds before the year 3000")
+    record = require(store, customer_id, lock=True)
+    present_ms = to_ms(record.time(now))
+    if frozen_time < present_ms:
+        raise invalid(
+            f"frozen_time: time only moves forward; customer {record.customer_id!r} is at "
+            f"{present_ms}"
+        )
+    store.customers.update(record.internal_id, {"clock_at": frozen_time})
+    # apply what the new present makes due (resets, rollovers, expiries, lapsed locks)
+    live_grants(store, record.internal_id, None, from_ms(frozen_time), write=True)
+    return schemas.TestClock(
+        customer_id=record.customer_id, frozen_time=frozen_time, status="ready"
+    )
 
 
 def list_page(
@@ -154,6 +190,7 @@ def attach(
     entity_id: object = None,
 ) -> schemas.AttachResponse:
     record = require(store, customer_id, lock=True)
+    now = record.time(now)
     plan = plan_service.require(store, plan_id, version)
     if plan.archived:
         raise AllotmentError(ErrorCode.INVALID_REQUEST, f"plan {plan.plan_id!r} is archived")

@@ -48,6 +48,7 @@ def _find(
 def present(
     store: Store, customer: CustomerRecord, entity: EntityRecord, now: datetime, *, write: bool
 ) -> schemas.Entity:
+    now = customer.time(now)
     subject = Subject(customer, entity)
     grants = [
         g
@@ -91,6 +92,7 @@ def create(
     if feature is not None and (feature.type is not FeatureType.METERED or feature.consumable):
         raise invalid("feature_id of an entity must be a non-consumable metered feature")
     customer = customer_service.require(store, customer_id, lock=True)
+    now = customer.time(now)
     if store.entities.get(customer.internal_id, identifier) is not None:
         raise AllotmentError(
             ErrorCode.ENTITY_ALREADY_EXISTS,
@@ -159,6 +161,7 @@ def list_page(
 
 def delete(store: Store, now: datetime, *, entity_id: object, customer_id: object = None) -> None:
     customer, entity = _find(store, entity_id, customer_id, lock=True)
+    now = customer.time(now)
     own = [
         g
         for g in live_grants(store, customer.internal_id, None, now, write=True)

@@ -58,6 +58,8 @@ def create(
         raise invalid("exactly one of included_grant and unlimited is required")
     included = 0 if unlimited else to_units(parse_amount(included_grant, "included_grant"))
     interval, count = parse_reset(reset)
+    subject = subjects.resolve(store, customer_id, entity_id, lock=True)
+    now = subject.customer.time(now)
     expiry = _moment(expires_at, "expires_at", now)
     if interval is not None and expiry is not None:
         raise invalid("a balance takes either reset or expires_at, not both")
@@ -65,7 +67,6 @@ def create(
         raise invalid("rollover: an unlimited balance has nothing to roll over")
     rule = parse_rollover(rollover, interval)
     external = validate_id(balance_id, "balance_id") if balance_id is not None else None
-    subject = subjects.resolve(store, customer_id, entity_id, lock=True)
     if external is not None and store.grants.external_id_used(external):
         raise AllotmentError(
             ErrorCode.DUPLICATE_BALANCE_ID, f"balance_id {external!r} already exists"
@@ -100,9 +101,11 @@ def _target(
     entity_id: object,
     balance_id: object,
     interval: object,
-) -> Grant:
+) -> tuple[Grant, datetime]:
+    """The grant a change names, and the customer's present (its test clock's time)."""
     feature = feature_service.require(store, feature_id)
     subject = subjects.resolve(store, customer_id, entity_id, lock=True)
+    now = subject.customer.time(now)
     grants = [
         g
         for g in subjects.grants_of(store, subject, [feature.feature_id], now, True)
@@ -117,7 +120,7 @@ def _target(
         raise AllotmentError(
             ErrorCode.BALANCE_NOT_FOUND, f"no balance of {feature.feature_id!r} matches"
         )
-    return grants[0]
+    return grants[0], now
 
 
 def update(
@@ -148,7 +151,7 @@ def update(
         raise invalid("exactly one of remaining, add_to_balance, usage, included_grant is required")
     ((field, raw),) = given.items()
     amount = to_units(parse_amount(raw, field, allow_negative=field == "add_to_balance"))
-    grant = _target(store, now, customer_id, feature_id, entity_id, balance_id, interval)
+    grant, now = _target(store, now, customer_id, feature_id, entity_id, balance_id, interval)
     if field == "remaining":
         delta = amount - grant.balance
     elif field == "add_to_balance":
@@ -172,7 +175,7 @@ def delete(
     balance_id: object = None,
     interval: object = None,
 ) -> None:
-    grant = _target(store, now, customer_id, feature_id, entity_id, balance_id, interval)
+    grant, now = _target(store, now, customer_id, feature_id, entity_id, balance_id, interval)
     # its rollovers go with it
     revoked = [grant, *store.grants.rollovers_of(grant.customer_internal_id, grant.id)]
     entries = [EntryRecord(g.id, "revoke", -g.balance, now) for g in revoked if g.balance]

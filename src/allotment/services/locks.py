@@ -35,6 +35,11 @@ class Reservation:
     expires_at: datetime
 
 
+def enabled(raw: object) -> bool:
+    """Whether `lock` asks for a reservation (its shape is checked by `parse`)."""
+    return not isinstance(raw, Mapping) or raw.get("enabled", True) is not False
+
+
 def parse(raw: object, now: datetime) -> Reservation | None:
     if raw is None:
         return None
@@ -132,6 +137,7 @@ def finalize(
     if lock is None:
         raise AllotmentError(ErrorCode.LOCK_NOT_FOUND, f"lock {lock_id!r} not found")
     customer = customer_service.require_internal(store, lock.customer_internal_id, lock=True)
+    now = customer.time(now)
     grants = grants_of(store, Subject(customer), None, now, True)  # expires it if it is due
     lock = store.locks.get(lock_id)
     if lock is None or lock.status != "held":

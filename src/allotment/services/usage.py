@@ -105,9 +105,10 @@ def track(
         raise invalid("overage_behavior reject cannot be used with event_name")
     key = _idempotency_key(idempotency_key)
     props = _properties(properties)
-    moment = _timestamp(timestamp, now)
     tracked = _features_to_track(store, feature_id, event_name)
     subject = subjects.resolve(store, customer_id, entity_id, lock=True)
+    now = subject.customer.time(now)
+    moment = _timestamp(timestamp, now)
     if key is not None and store.events.key_used(key):
         raise AllotmentError(
             ErrorCode.DUPLICATE_IDEMPOTENCY_KEY, f"idempotency_key {key!r} was already used"
@@ -156,10 +157,11 @@ def check(
     required_units = to_units(required)
     if send_event is not None and not isinstance(send_event, bool):
         raise invalid("send_event must be true or false")
-    reservation = lock_service.parse(lock, now)
-    consume = bool(send_event) or reservation is not None
+    consume = bool(send_event) or (lock is not None and lock_service.enabled(lock))
     feature = feature_service.require(store, feature_id)
     subject = subjects.resolve(store, customer_id, entity_id, lock=consume)
+    now = subject.customer.time(now)
+    reservation = lock_service.parse(lock, now)
     if feature.type is FeatureType.BOOLEAN:
         if consume:
             raise AllotmentError(

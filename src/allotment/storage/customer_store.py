@@ -16,7 +16,8 @@ from allotment.storage.scoped import ScopedStore, tenant_of
 from allotment.storage.tables import customer_plans, customers
 
 _BY_ID_SQL = (
-    "SELECT id, customer_id, name, email, fingerprint, metadata, created_at FROM customers"
+    "SELECT id, customer_id, name, email, fingerprint, metadata, created_at, clock_at"
+    " FROM customers"
     " WHERE org = :tenant_org AND env = :tenant_env AND customer_id = :customer_id"
 )
 _BY_ID = RawStatement(_BY_ID_SQL)
@@ -38,6 +39,7 @@ class CustomerStore(ScopedStore):
             fingerprint=row["fingerprint"],
             metadata=json.loads(row["metadata"]),
             created_at=from_ms(row["created_at"]),
+            clock_at=from_ms(row["clock_at"]) if row["clock_at"] is not None else None,
         )
 
     def get(self, customer_id: str, *, lock: bool = False) -> CustomerRecord | None:

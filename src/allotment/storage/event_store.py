@@ -84,6 +84,7 @@ class EventStore(ScopedStore):
     ) -> list[EventRecord]:
         query = select(events).where(
             self._tenant(events),
+            events.c.reversed_at.is_(None),  # a reversed event is no longer usage
             events.c.timestamp >= to_ms(start),
             events.c.timestamp < to_ms(end),
         )
@@ -129,4 +130,24 @@ class EventStore(ScopedStore):
             properties=json.loads(r["properties"]),
             timestamp=from_ms(r["timestamp"]),
             idempotency_key=r["idempotency_key"],
+            customer_internal_id=r["customer_internal_id"],
+            reversed_at=from_ms(r["reversed_at"]) if r["reversed_at"] is not None else None,
         )
+
+    def find(self, *, event_id: int | None, idempotency_key: str | None) -> EventRecord | None:
+        query = select(events).where(self._tenant(events))
+        if event_id is not None:
+            query = query.where(events.c.id == event_id)
+        if idempotency_key is not None:
+            query = query.where(events.c.idempotency_key == idempotency_key)
+        row = self._connection.execute(query).mappings().first()
+        return self._record(row) if row is not None else None
+
+    def mark_reversed(self, event_id: int, now: datetime) -> bool:
+        """Compare-and-set: an event is reversed once."""
+        result = self._connection.execute(
+            update(events)
+            .where(self._tenant(events), events.c.id == event_id, events.c.reversed_at.is_(None))
+            .values(reversed_at=to_ms(now))
+        )
+        return result.rowcount == 1

@@ -94,6 +94,15 @@ class GrantStore(ScopedStore):
             rows = _active_of(len(feature_ids)).rows(self._connection, params)
         return [self._grant(r) for r in rows]
 
+    def by_ids(self, grant_ids: Sequence[int]) -> dict[int, Grant]:
+        """Grants by id, live or not."""
+        if not grant_ids:
+            return {}
+        rows = self._connection.execute(
+            select(grants).where(self._tenant(grants), grants.c.id.in_(list(set(grant_ids))))
+        ).mappings()
+        return {row["id"]: self._grant(row) for row in rows}
+
     def rollovers_of(self, customer_internal_id: int, grant_id: int) -> list[Grant]:
         return [g for g in self.active(customer_internal_id) if g.source_grant_id == grant_id]
 

@@ -35,6 +35,14 @@ class LockStore(ScopedStore):
             expires_at=from_ms(row["expires_at"]),
         )
 
+    def held_for_event(self, event_id: int) -> bool:
+        found = self._connection.execute(
+            select(locks.c.id).where(
+                self._tenant(locks), locks.c.event_id == event_id, locks.c.status == "held"
+            )
+        ).first()
+        return found is not None
+
     def get(self, lock_id: str) -> LockRecord | None:
         row = (
             self._connection.execute(

@@ -16,6 +16,11 @@ class CustomerRecord:
     fingerprint: str | None
     metadata: dict[str, Any]
     created_at: datetime
+    clock_at: datetime | None = None  # a sandbox test clock: the customer's frozen time
+
+    def time(self, now: datetime) -> datetime:
+        """The customer's present: its test clock's frozen time when it has one."""
+        return self.clock_at if self.clock_at is not None else now
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,8 @@ class EventRecord:
     properties: dict[str, Any]
     timestamp: datetime
     idempotency_key: str | None
+    customer_internal_id: int | None = None
+    reversed_at: datetime | None = None
 
 
 @dataclass(frozen=True)

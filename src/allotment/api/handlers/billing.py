@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from allotment import schemas
 from allotment.api import legacy
 from allotment.api.context import RequestContext
-from allotment.api.requests import AttachRequest, EventsAggregateRequest, EventsListRequest
+from allotment.api.requests import (
+    AttachRequest,
+    EventReverseRequest,
+    EventsAggregateRequest,
+    EventsListRequest,
+)
 from allotment.domain.errors import invalid
 from allotment.services import customers as customer_service
 from allotment.services import events as event_service
+from allotment.services import reversals as reversal_service
 
 
 def attach(ctx: RequestContext, body: AttachRequest) -> Any:
@@ -39,6 +46,14 @@ def list_events(ctx: RequestContext, body: EventsListRequest) -> Any:
             custom_range=custom,
             start_cursor=body.start_cursor or None,
             limit=body.limit if body.limit is not None else 50,
+        )
+    )
+
+
+def reverse_event(ctx: RequestContext, body: EventReverseRequest) -> schemas.Reversal:
+    return ctx.write(
+        lambda store, now, _: reversal_service.reverse(
+            store, now, event_id=body.event_id, idempotency_key=body.idempotency_key
         )
     )
 

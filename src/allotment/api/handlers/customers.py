@@ -7,7 +7,13 @@ from typing import Any
 from allotment import schemas
 from allotment.api import legacy
 from allotment.api.context import RequestContext
-from allotment.api.requests import CustomerIdRequest, CustomerRequest, EntityRequest, ListRequest
+from allotment.api.requests import (
+    CustomerIdRequest,
+    CustomerRequest,
+    EntityRequest,
+    ListRequest,
+    TestClockRequest,
+)
 from allotment.domain.errors import invalid
 from allotment.services import customers as customer_service
 from allotment.services import entities as entity_service
@@ -68,6 +74,14 @@ def update(ctx: RequestContext, body: CustomerRequest) -> Any:
 def delete(ctx: RequestContext, body: CustomerIdRequest) -> schemas.Success:
     ctx.write(lambda store, now, _: customer_service.delete(store, now, body.customer_id))
     return schemas.Success()
+
+
+def advance_test_clock(ctx: RequestContext, body: TestClockRequest) -> schemas.TestClock:
+    return ctx.write(
+        lambda store, now, _: customer_service.advance_test_clock(
+            store, now, customer_id=body.customer_id, frozen_time=body.frozen_time
+        )
+    )
 
 
 def list_customers(ctx: RequestContext, body: ListRequest) -> dict[str, Any]:
