@@ -113,6 +113,12 @@ WRITES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/v1/customers.get_or_create", {"customer_id": "{c}_new"}),
     ("POST", "/v1/customers.update", {"customer_id": "{c}", "name": "changed"}),
     ("POST", "/v1/customers.delete", {"customer_id": "{c}"}),
+    (
+        "POST",
+        "/v1/customers.advance_test_clock",
+        {"customer_id": "{c}", "frozen_time": 4102444800000},
+    ),
+    ("POST", "/v1/events.reverse", {"event_id": "evt_1"}),
     ("POST", "/v1/entities.create", {"customer_id": "{c}", "entity_id": "e_new"}),
     ("POST", "/v1/entities.update", {"customer_id": "{c}", "entity_id": "{e}", "name": "x"}),
     ("POST", "/v1/entities.delete", {"customer_id": "{c}", "entity_id": "{e}"}),

@@ -179,6 +179,19 @@ def test_entities_and_customers_get(js: dict[str, Any]) -> None:
     assert after["balances"]["seats"]["usage"] == 0
 
 
+def test_advance_test_clock(js: dict[str, Any]) -> None:
+    clock = ok(js, "customers.advanceTestClock")
+    assert clock == {
+        "customerId": "user_1",
+        "frozenTime": ok(js, "frozenTime"),
+        "status": "ready",
+    }
+    later = ok(js, "customers.get after advanceTestClock")["balances"]["credits"]
+    # pro's 100 monthly credits are whole again; the booster's lifetime 50 were drawn after
+    assert later["remaining"] > 73
+    assert later["nextResetAt"] > clock["frozenTime"]
+
+
 @pytest.mark.parametrize(
     ("step", "status", "code"),
     [

@@ -11,6 +11,7 @@ would send; everything else goes through the client. Its numbers come back as fl
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -363,3 +364,21 @@ def test_idempotency_key_header(catalog: Catalog) -> None:
         )
     assert error_of(raised) == (409, "duplicate_idempotency_key")
     assert catalog.remaining(customer_id) == 97
+
+
+def test_advance_test_clock_resets_the_monthly_credits(catalog: Catalog) -> None:
+    autumn = catalog.autumn
+    customer_id = catalog.customer("clock")
+    autumn.track(customer_id=customer_id, feature_id="premium_request", value=5)
+    assert catalog.remaining(customer_id) == 85
+    frozen = int(time.time() * 1000) + 32 * 86_400_000
+    answer = autumn.customers.advance_test_clock(customer_id=customer_id, frozen_time=frozen)
+    assert (answer.customer_id, answer.frozen_time, answer.status) == (
+        customer_id,
+        frozen,
+        "ready",
+    )
+    assert catalog.remaining(customer_id) == 100
+    with pytest.raises(Exception) as raised:
+        autumn.customers.advance_test_clock(customer_id=customer_id, frozen_time=frozen - 1)
+    assert error_of(raised) == (400, "invalid_inputs")

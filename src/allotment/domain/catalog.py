@@ -85,6 +85,35 @@ class PlanItem:
         return parse_rollover(self.extra.get("rollover"), self.reset)
 
 
+_BILLING_INTERVALS = ("one_off", "week", "month", "quarter", "semi_annual", "year")
+
+
+@dataclass(frozen=True)
+class PlanPrice:
+    """What the plan costs and how often it is billed. Kept and shown, not charged (there is
+    no payment provider); it sets the billing interval that item resets may be shorter than
+    (a yearly plan whose credits reset monthly drips them month by month)."""
+
+    amount: Decimal
+    interval: str = "month"
+    interval_count: int = 1
+
+
+def parse_plan_price(raw: object) -> PlanPrice | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise invalid("price must be an object")
+    amount = parse_amount(raw.get("amount"), "price.amount")
+    interval = raw.get("interval", "month")
+    if interval not in _BILLING_INTERVALS:
+        raise invalid(f"price.interval must be one of {', '.join(_BILLING_INTERVALS)}")
+    count = raw.get("interval_count", 1)
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 1000:
+        raise invalid("price.interval_count must be an integer from 1 to 1000")
+    return PlanPrice(amount, str(interval), count)
+
+
 @dataclass(frozen=True)
 class Plan:
     plan_id: str
@@ -99,6 +128,7 @@ class Plan:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None
     internal_id: int | None = None
+    price: PlanPrice | None = None
 
 
 def validate_id(value: object, field_name: str) -> str:

@@ -128,6 +128,7 @@ class Plans(Namespace):
         items: builtins.list[dict[str, Any]] | None = None,
         metadata: dict[str, Any] | None = None,
         archived: bool | None = None,
+        price: dict[str, Any] | None = None,
     ) -> schemas.Plan:
         return self._write(
             lambda store, now, _: plan_service.update(
@@ -142,6 +143,7 @@ class Plans(Namespace):
                 items=items,
                 metadata=metadata,
                 archived=archived,
+                price=price,
             )
         )
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from allotment import schemas
-from allotment.domain.catalog import Plan, parse_plan_items, validate_id
+from allotment.domain.catalog import Plan, parse_plan_items, parse_plan_price, validate_id
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.services import presenters
 from allotment.storage.store import Store
@@ -61,9 +61,8 @@ def create(
     price: object = None,
 ) -> schemas.Plan:
     identifier = validate_id(plan_id, "plan_id")
-    if price is not None:
-        raise invalid("price: plans with a price need the billing layer, not available yet")
     plan = Plan(
+        price=parse_plan_price(price),
         plan_id=identifier,
         name=_optional_text(name, "name"),
         version=1,
@@ -116,9 +115,12 @@ def update(
     items: object = None,
     metadata: object = None,
     archived: object = None,
+    price: object = None,
 ) -> schemas.Plan:
     current = require(store, plan_id)
     changed = current
+    if price is not None:
+        changed = replace(changed, price=parse_plan_price(price))
     if name is not None:
         changed = replace(changed, name=_optional_text(name, "name"))
     if description is not None:
@@ -137,7 +139,7 @@ def update(
         changed = replace(changed, items=_items(store, items))
     assert current.internal_id is not None
     in_use = store.plans.plan_has_customers(current.plan_id, current.internal_id)
-    if in_use and changed.items != current.items:
+    if in_use and (changed.items, changed.price) != (current.items, current.price):
         versioned = replace(changed, version=current.version + 1, created_at=now)
         internal_id = store.plans.insert_plan(versioned, now)
         return presenters.plan(replace(versioned, internal_id=internal_id), store.env)

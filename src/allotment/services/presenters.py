@@ -125,6 +125,13 @@ def plan(item: Plan, env: str) -> schemas.Plan:
             )
             for i in item.items
         ],
+        price={
+            "amount": item.price.amount,
+            "interval": item.price.interval,
+            "interval_count": item.price.interval_count,
+        }
+        if item.price is not None
+        else None,
         created_at=ms(item.created_at) or 0,
         env=env,
         archived=item.archived,

@@ -5,15 +5,23 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 
-from allotment.domain.catalog import Plan, PlanItem
+from allotment.domain.catalog import Plan, PlanItem, PlanPrice
 from allotment.domain.clock import from_ms, to_ms
 from allotment.domain.intervals import Interval
 from allotment.storage.scoped import ScopedStore
 from allotment.storage.tables import customer_plans, plan_items, plans
+
+
+def _price(text: str | None) -> PlanPrice | None:
+    if not text:
+        return None
+    raw = json.loads(text)
+    return PlanPrice(Decimal(raw["amount"]), raw["interval"], raw["interval_count"])
 
 
 class PlanStore(ScopedStore):
@@ -58,6 +66,7 @@ class PlanStore(ScopedStore):
                 metadata=json.loads(r["metadata"]),
                 created_at=from_ms(r["created_at"]),
                 internal_id=r["id"],
+                price=_price(r["price"]),
             )
             for r in rows
         ]
@@ -145,6 +154,15 @@ class PlanStore(ScopedStore):
             "auto_enable": plan.auto_enable,
             "archived": plan.archived,
             "metadata": json.dumps(dict(plan.metadata)),
+            "price": json.dumps(
+                {
+                    "amount": str(plan.price.amount),
+                    "interval": plan.price.interval,
+                    "interval_count": plan.price.interval_count,
+                }
+            )
+            if plan.price is not None
+            else None,
         }
 
     def _write_items(self, internal_id: int, items: Sequence[PlanItem]) -> None:

@@ -162,6 +162,16 @@ await step("customers.get after entities.delete", () =>
   autumn.customers.get({ customerId: "user_1" }),
 );
 
+// --- test clock: 40 days on, the monthly credits have reset ----------------------------------
+const frozenTime = Date.now() + 40 * 24 * 3600 * 1000;
+await step("customers.advanceTestClock", () =>
+  autumn.customers.advanceTestClock({ customerId: "user_1", frozenTime }),
+);
+await step("customers.get after advanceTestClock", () =>
+  autumn.customers.get({ customerId: "user_1" }),
+);
+results["frozenTime"] = { ok: frozenTime };
+
 // --- errors --------------------------------------------------------------------------------------
 await step("error unknown feature", () =>
   autumn.check({ customerId: "user_1", featureId: "no_such_feature" }),

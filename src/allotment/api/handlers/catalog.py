@@ -132,6 +132,7 @@ def update_plan(ctx: RequestContext, body: PlanRequest) -> schemas.Plan:
             items=_items(body),
             metadata=body.metadata,
             archived=body.archived,
+            price=body.price,
         )
     )
 
