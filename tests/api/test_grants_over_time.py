@@ -3,8 +3,12 @@ a plan price — with the exact shapes and error codes."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from sqlalchemy import select
+
+from allotment.storage.tables import entries
 from tests.api.conftest import Api, Server, fails, new_customer, ok, unique
 
 DAY_MS = 86_400_000
@@ -146,3 +150,28 @@ def test_another_org_cannot_reverse_or_move_the_clock(catalog: Api, server: Serv
         "customer_not_found",
     )
     assert ok(catalog.post("/v1/customers.get", {"customer_id": customer_id}))["id"] == customer_id
+
+
+def test_an_adjustment_over_http_records_the_key_and_the_reason(
+    catalog: Api, server: Server
+) -> None:
+    customer_id = new_customer(catalog, "pro")
+    catalog.rpc(
+        "balances.update",
+        {
+            "customer_id": customer_id,
+            "feature_id": "credits",
+            "add_to_balance": 7,
+            "reason": "refund ticket 42",
+        },
+    )
+    with server.database.engine.connect() as connection:
+        note = connection.execute(
+            select(entries.c.note)
+            .where(entries.c.kind == "adjustment")
+            .order_by(entries.c.id.desc())
+        ).scalar()
+    recorded = json.loads(note or "{}")
+    assert recorded["reason"] == "refund ticket 42"
+    assert recorded["by"].startswith("api_key:am_sk_test_")
+    assert server.keys["secret"].startswith(recorded["by"].removeprefix("api_key:"))

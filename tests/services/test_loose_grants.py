@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from allotment import Allotment, AllotmentError
 from allotment.domain.clock import to_ms
+from allotment.storage.tables import entries
 from tests.conftest import FakeClock
 
 
@@ -105,3 +108,34 @@ def test_errors_and_delete(engine: Allotment, clock: FakeClock) -> None:
     engine.balances.delete(customer_id="c", feature_id="msgs", balance_id="b1")
     assert balance(engine) is None
     assert engine.verify().ok
+
+
+def test_adjustments_record_who_and_why(engine: Allotment, clock: FakeClock) -> None:
+    clock.set(datetime(2026, 3, 1, tzinfo=UTC))
+    engine.features.create(feature_id="msg", name="Messages", type_="metered", consumable=True)
+    engine.customers.get_or_create(customer_id="u")
+    engine.balances.create(customer_id="u", feature_id="msg", included_grant=10)
+    engine.balances.update(
+        customer_id="u",
+        feature_id="msg",
+        add_to_balance=5,
+        reason="goodwill: outage on 1 March",
+        actor="support:ana",
+    )
+    engine.balances.delete(customer_id="u", feature_id="msg", reason="account closed")
+    with engine.database.engine.connect() as connection:
+        rows = connection.execute(
+            select(entries.c.kind, entries.c.amount, entries.c.note).order_by(entries.c.id)
+        ).all()
+    assert [(r.kind, r.amount // 10**6) for r in rows] == [
+        ("grant", 10),
+        ("adjustment", 5),
+        ("revoke", -15),
+    ]
+    assert json.loads(rows[1].note) == {
+        "by": "support:ana",
+        "reason": "goodwill: outage on 1 March",
+    }
+    assert json.loads(rows[2].note) == {"by": "embedded", "reason": "account closed"}
+    with pytest.raises(AllotmentError):
+        engine.balances.update(customer_id="u", feature_id="msg", remaining=1, reason="x" * 1001)

@@ -93,6 +93,7 @@ def _handle(
                 publishable,
                 is_legacy_version(request.headers.get("x-api-version")),
                 request.headers.get("idempotency-key"),
+                f"api_key:{principal.prefix}",
             )
             result = await run_in_threadpool(endpoint.handler, context, body)
             return _json(result)

@@ -27,6 +27,7 @@ class RequestContext:
     publishable: bool
     legacy: bool
     idempotency_key: str | None = None
+    actor: str = "api"  # who makes manual changes: the API key's prefix
 
     def read(self, operation: Operation[T]) -> T:
         return self.runner.run(self.org, self.env, operation, write=False)

@@ -202,6 +202,7 @@ class BalanceUpdateRequest(_Body):
     included_grant: Number | None = None
     balance_id: str | None = None
     interval: str | None = None
+    reason: str | None = None  # kept on the adjustment's ledger entry, with the key
 
 
 class BalanceDeleteRequest(_Body):
@@ -210,3 +211,4 @@ class BalanceDeleteRequest(_Body):
     entity_id: str | None = None
     balance_id: str | None = None
     interval: str | None = None
+    reason: str | None = None

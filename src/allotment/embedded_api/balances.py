@@ -103,7 +103,10 @@ class Balances(Namespace):
         included_grant: Any = None,
         balance_id: str | None = None,
         interval: str | None = None,
+        reason: str | None = None,
+        actor: str = "embedded",
     ) -> schemas.Success:
+        """`reason` and `actor` (who) are kept on the adjustment's ledger entry."""
         self._write(
             lambda store, now, _: grant_service.update(
                 store,
@@ -117,6 +120,8 @@ class Balances(Namespace):
                 included_grant=included_grant,
                 balance_id=balance_id,
                 interval=interval,
+                reason=reason,
+                actor=actor,
             )
         )
         return schemas.Success()
@@ -129,6 +134,8 @@ class Balances(Namespace):
         entity_id: str | None = None,
         balance_id: str | None = None,
         interval: str | None = None,
+        reason: str | None = None,
+        actor: str = "embedded",
     ) -> schemas.Success:
         self._write(
             lambda store, now, _: grant_service.delete(
@@ -139,6 +146,8 @@ class Balances(Namespace):
                 entity_id=entity_id,
                 balance_id=balance_id,
                 interval=interval,
+                reason=reason,
+                actor=actor,
             )
         )
         return schemas.Success()

@@ -4,6 +4,7 @@ goodwill credits, with an optional reset and expiry. Every change is a ledger en
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import datetime
 
@@ -20,6 +21,8 @@ from allotment.services.changes import apply_changes
 from allotment.services.presenters import grant_ref
 from allotment.storage.records import EntryRecord
 from allotment.storage.store import Store
+
+_MAX_REASON = 1000
 
 
 def _moment(raw: object, field: str, now: datetime) -> datetime | None:
@@ -123,6 +126,13 @@ def _target(
     return grants[0], now
 
 
+def _note(actor: str, reason: object) -> str:
+    """Who made a manual change and why, kept on its ledger entries."""
+    if reason is not None and (not isinstance(reason, str) or len(reason) > _MAX_REASON):
+        raise invalid(f"reason must be a string of at most {_MAX_REASON} characters")
+    return json.dumps({"by": actor, "reason": reason})
+
+
 def update(
     store: Store,
     now: datetime,
@@ -136,7 +146,10 @@ def update(
     included_grant: object = None,
     balance_id: object = None,
     interval: object = None,
+    reason: object = None,
+    actor: str = "embedded",
 ) -> None:
+    note = _note(actor, reason)
     given = {
         k: v
         for k, v in (
@@ -162,7 +175,8 @@ def update(
         delta = amount - grant.granted
         store.grants.set_granted(grant.id, amount)
     if delta:
-        apply_changes(store, [grant], [EntryRecord(grant.id, "adjustment", delta, now)], now)
+        entry = EntryRecord(grant.id, "adjustment", delta, now, note=note)
+        apply_changes(store, [grant], [entry], now)
 
 
 def delete(
@@ -174,10 +188,15 @@ def delete(
     entity_id: object = None,
     balance_id: object = None,
     interval: object = None,
+    reason: object = None,
+    actor: str = "embedded",
 ) -> None:
+    note = _note(actor, reason)
     grant, now = _target(store, now, customer_id, feature_id, entity_id, balance_id, interval)
     # its rollovers go with it
     revoked = [grant, *store.grants.rollovers_of(grant.customer_internal_id, grant.id)]
-    entries = [EntryRecord(g.id, "revoke", -g.balance, now) for g in revoked if g.balance]
+    entries = [
+        EntryRecord(g.id, "revoke", -g.balance, now, note=note) for g in revoked if g.balance
+    ]
     apply_changes(store, revoked, entries, now)
     store.grants.deactivate([g.id for g in revoked])

@@ -38,8 +38,8 @@ _ADD_TO_BALANCE = RawStatement(
 )
 _APPEND_ENTRY = RawStatement(
     "INSERT INTO entries (org, env, grant_id, event_id, kind, amount, units, feature_id,"
-    " effective_at, created_at) VALUES (:org, :env, :grant_id, :event_id, :kind, :amount,"
-    " :units, :feature_id, :effective_at, :created_at)"
+    " effective_at, created_at, note) VALUES (:org, :env, :grant_id, :event_id, :kind, :amount,"
+    " :units, :feature_id, :effective_at, :created_at, :note)"
 )
 
 
@@ -213,6 +213,7 @@ class GrantStore(ScopedStore):
                     "feature_id": r.feature_id,
                     "effective_at": to_ms(r.effective_at),
                     "created_at": created,
+                    "note": r.note,
                 }
                 for r in records
             ],
@@ -234,6 +235,7 @@ class GrantStore(ScopedStore):
                 event_id=r["event_id"],
                 units=r["units"],
                 feature_id=r["feature_id"],
+                note=r["note"],
             )
             for r in rows
         ]

@@ -58,6 +58,7 @@ class EntryRecord:
     event_id: int | None = None
     units: int | None = None
     feature_id: str | None = None
+    note: str | None = None  # JSON {by, reason} of a manual change
 
 
 @dataclass(frozen=True)

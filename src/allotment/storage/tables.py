@@ -190,6 +190,7 @@ entries = Table(
     Column("feature_id", String(256)),  # the tracked feature (usage/refund)
     Column("effective_at", BigInteger, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    Column("note", Text),  # JSON {by, reason} of a manual change (balances.update/delete)
 )
 
 entities = Table(

@@ -182,6 +182,8 @@ def update_balance(ctx: RequestContext, body: BalanceUpdateRequest) -> schemas.S
             included_grant=body.included_grant,
             balance_id=body.balance_id,
             interval=body.interval,
+            reason=body.reason,
+            actor=ctx.actor,
         )
     )
     return schemas.Success()
@@ -197,6 +199,8 @@ def delete_balance(ctx: RequestContext, body: BalanceDeleteRequest) -> schemas.S
             entity_id=body.entity_id,
             balance_id=body.balance_id,
             interval=body.interval,
+            reason=body.reason,
+            actor=ctx.actor,
         )
     )
     return schemas.Success()

@@ -24,9 +24,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("reversed_at", sa.BigInteger(), nullable=True))
     with op.batch_alter_table("plans", schema=None) as batch_op:
         batch_op.add_column(sa.Column("price", sa.Text(), nullable=True))
+    # only ADD COLUMN on entries: SQLite keeps the table (and its append-only triggers)
+    with op.batch_alter_table("entries", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("note", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("entries", "note")
     with op.batch_alter_table("plans", schema=None) as batch_op:
         batch_op.drop_column("price")
     with op.batch_alter_table("events", schema=None) as batch_op:
