@@ -215,3 +215,15 @@ def test_client_is_fail_closed(js: dict[str, Any]) -> None:
     """With failOpen: false, a check against a dead server throws instead of allowing."""
     error = failed(js, "fail-closed probe")
     assert error["name"] == "ConnectionError", error
+
+
+def test_rollovers_parse_in_the_client(js: dict[str, Any]) -> None:
+    ok(js, "balances.create rolling promo")
+    balance = ok(js, "customers.get user_2")["balances"]["roll_msg"]
+    # 40 days on: one monthly reset; 100 unused -> 50 (50% cap, never expires); promo 10 -> 4
+    pieces = sorted((r["balance"], r["expiresAt"]) for r in balance["rollovers"])
+    assert [p[0] for p in pieces] == [4, 50]
+    assert pieces[1][1] == 253402300799999  # never: the client requires a number
+    assert (balance["granted"], balance["remaining"]) == (164, 164)
+    rollover = ok(js, "plans.get rolling")["items"][0]["rollover"]
+    assert rollover["expiryDurationType"] == "forever" and rollover["maxPercentage"] == 50

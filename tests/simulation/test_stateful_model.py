@@ -2,41 +2,36 @@
 
 Hypothesis drives `allotment.Allotment` (on a fresh SQLite file per example, and on a throwaway
 PostgreSQL database per example when a server is reachable) with random tracks, refunds, checks,
-atomic check-and-deduct, idempotent tracks, add-on attaches and clock travel, and compares every
-balance with a reference model written here from DESIGN.md's domain rules. The model imports
-nothing from the engine's domain or services code.
+atomic check-and-deduct, idempotent tracks, event reversals, add-on attaches, loose expiring
+grants, clock travel (the engine's clock and per-customer test clocks), and compares every
+balance, rollovers included, with the reference model in `tests/simulation/model.py`, written
+from DESIGN.md's domain rules and the features' stated rules. The model imports nothing from
+the engine's domain or services code.
 
 Catalog of every example: a consumable metered feature `work`; a credit system `pool` where one
 unit of `work` costs C credits; a main plan `main` (auto_enable) holding a monthly `work` grant
-and/or a monthly or lifetime `pool` grant; an add-on plan `topup` with a lifetime `pool` grant.
+and/or a monthly or lifetime `pool` grant, each monthly one with or without a rollover rule
+(`max` with a month expiry, `max_percentage` forever, or a mix); an add-on plan `topup` with a
+lifetime `pool` grant. Loose grants (`balances.create`) of `work` or `pool` with `expires_at`
+come and go during the run.
 
-Rules modelled (DESIGN.md, "Domain rules"):
-* deduction order: the feature's own rows before pool rows; rows with a reset before lifetime
-  rows; main plan before add-on; oldest first. Pass 1 takes each row down to 0 (no pay-per-use
-  here, so there is no pass 2); a pool row is debited value x C credits and, when it covers only
-  part, the rest continues to the next row.
-* `cap` drops what does not fit; `reject` is all or nothing (`insufficient_balance`).
-* a negative value refills in reverse deduction order, never above a row's granted amount; when
-  pool credits left over are turned back into units, the units are rounded half-even to 6 places.
-* check: the own balance if it suffices, else the pool if the customer has one (required balance
-  converted to credits), else the own balance (or no balance at all).
-* check with send_event: an atomic check-and-deduct, all or nothing.
-* monthly resets are lazy, anchored at the grant's creation instant, clamped per month
-  (Jan 31 -> Feb 28 -> Mar 31 -> Apr 30), never drifting.
-* an idempotency key is unique per org and environment; a failed request never burns its key.
+The rules themselves are listed in the model's docstring. What each step compares:
+* every track/check answer with the model's answering balance;
+* every reversal's per-payment report (feature, amount, restored) and its errors
+  (`event_already_reversed`, `event_not_found`);
+* after every step, every customer's balances at its own present: granted / remaining / usage
+  (rollovers included), the breakdown row by row (rollovers excluded), the live rollover
+  pieces (granted, balance, expires_at), and `engine.verify().ok`.
 """
 
 from __future__ import annotations
 
-import calendar
 import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -62,12 +57,20 @@ from tests.conftest import (
     _postgres_problem,
     _postgres_reachable,
 )
+from tests.simulation.model import (
+    POOL,
+    WORK,
+    MainItem,
+    Model,
+    Payment,
+    RolloverRule,
+    Row,
+)
 
-WORK = "work"
-POOL = "pool"
-SCALE = Decimal("0.000001")
 MAX_TOPUPS = 3
+MAX_LOOSE = 4
 CUSTOMERS = ("c1", "c2")
+MS = timedelta(milliseconds=1)
 
 # Starting instants chosen to exercise month-end clamping (and a leap February).
 STARTS = (
@@ -77,153 +80,6 @@ STARTS = (
     datetime(2026, 1, 29, 8, 15, tzinfo=UTC),
 )
 COSTS = (Decimal(1), Decimal(3), Decimal("0.5"), Decimal("2.5"), Decimal("0.125"))
-
-
-# --------------------------------------------------------------------------------------------
-# The reference model
-# --------------------------------------------------------------------------------------------
-
-
-def add_months(anchor: datetime, months: int) -> datetime:
-    """`anchor` moved by whole months, the day clamped to the target month's length."""
-    index = anchor.month - 1 + months
-    year, month = anchor.year + index // 12, index % 12 + 1
-    return anchor.replace(year=year, month=month, day=min(anchor.day, _days_in(year, month)))
-
-
-def _days_in(year: int, month: int) -> int:
-    return calendar.monthrange(year, month)[1]
-
-
-@dataclass
-class Row:
-    """One balance row (grant) of a customer, in the model."""
-
-    feature: str
-    granted: Decimal
-    balance: Decimal
-    monthly: bool
-    add_on: bool
-    seq: int  # creation order, which is also the engine's id order
-    anchor: datetime
-    cycles: int = 0  # boundaries applied so far
-
-    def order_key(self) -> tuple[bool, bool, bool, int]:
-        return (self.feature == POOL, not self.monthly, self.add_on, self.seq)
-
-    def boundary(self, k: int) -> datetime:
-        return add_months(self.anchor, k)
-
-    def next_reset(self) -> datetime | None:
-        return self.boundary(self.cycles + 1) if self.monthly else None
-
-    def apply_resets(self, now: datetime) -> None:
-        if not self.monthly:
-            return
-        k = self.cycles
-        while self.boundary(k + 1) <= now:
-            k += 1
-        if k != self.cycles:
-            self.cycles = k
-            self.balance = self.granted
-
-
-@dataclass
-class CustomerModel:
-    rows: list[Row] = field(default_factory=list)
-
-    def ordered(self, feature: str) -> list[Row]:
-        return sorted((r for r in self.rows if r.feature == feature), key=Row.order_key)
-
-    def total(self, feature: str) -> Decimal:
-        return sum((r.balance for r in self.rows if r.feature == feature), Decimal(0))
-
-    def has(self, feature: str) -> bool:
-        return any(r.feature == feature for r in self.rows)
-
-
-class InsufficientBalance(Exception):
-    pass
-
-
-@dataclass
-class Model:
-    cost: Decimal
-    main_items: list[tuple[str, Decimal, bool]]  # (feature, included, monthly)
-    topup_included: Decimal
-    customers: dict[str, CustomerModel] = field(default_factory=dict)
-    used_keys: set[str] = field(default_factory=set)
-    seq: int = 0
-
-    def _row(
-        self, feature: str, included: Decimal, monthly: bool, add_on: bool, now: datetime
-    ) -> Row:
-        self.seq += 1
-        return Row(feature, included, included, monthly, add_on, self.seq, now)
-
-    def create_customer(self, customer_id: str, now: datetime) -> None:
-        model = CustomerModel()
-        for feature, included, monthly in self.main_items:
-            model.rows.append(self._row(feature, included, monthly, False, now))
-        self.customers[customer_id] = model
-
-    def attach_topup(self, customer_id: str, now: datetime) -> None:
-        self.customers[customer_id].rows.append(
-            self._row(POOL, self.topup_included, False, True, now)
-        )
-
-    def apply_resets(self, now: datetime) -> None:
-        for customer in self.customers.values():
-            for row in customer.rows:
-                row.apply_resets(now)
-
-    def fits(self, customer_id: str, value: Decimal) -> bool:
-        c = self.customers[customer_id]
-        own = c.total(WORK)
-        return value <= own or (value - own) * self.cost <= c.total(POOL)
-
-    def deduct(self, customer_id: str, value: Decimal, *, reject: bool) -> None:
-        """Pass 1 over own rows then pool rows; `cap` drops the rest, `reject` refuses."""
-        if reject and not self.fits(customer_id, value):
-            raise InsufficientBalance
-        c = self.customers[customer_id]
-        units = value
-        for row in c.ordered(WORK):
-            take = min(row.balance, units)
-            row.balance -= take
-            units -= take
-        credits = units * self.cost
-        assert credits == credits.quantize(SCALE), "the model left the 6-place scale"
-        for row in c.ordered(POOL):
-            take = min(row.balance, credits)
-            row.balance -= take
-            credits -= take
-
-    def refund(self, customer_id: str, value: Decimal) -> None:
-        """Refill in reverse deduction order (pool rows last-first, then own rows), never above
-        granted. Credits left over become units again, rounded half-even to the scale."""
-        c = self.customers[customer_id]
-        credits = value * self.cost
-        for row in reversed(c.ordered(POOL)):
-            take = min(row.granted - row.balance, credits)
-            row.balance += take
-            credits -= take
-        exact = Fraction(credits) / Fraction(self.cost)
-        units = Decimal(round(exact * 10**6)) * SCALE
-        for row in reversed(c.ordered(WORK)):
-            take = min(row.granted - row.balance, units)
-            row.balance += take
-            units -= take
-
-    def check(self, customer_id: str, required: Decimal) -> tuple[bool, Decimal, str | None]:
-        """(allowed, required_balance echoed, feature id of the answering balance)."""
-        c = self.customers[customer_id]
-        if c.has(WORK) and c.total(WORK) >= required:
-            return True, required, WORK
-        if c.has(POOL):
-            converted = required * self.cost
-            return c.total(POOL) >= converted, converted, POOL
-        return False, required, WORK if c.has(WORK) else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -245,25 +101,62 @@ minutes = st.one_of(
     st.integers(1, 70 * 24 * 60),
     st.integers(1, 70).map(lambda d: d * 24 * 60),
 )
+# several boundaries at once (each may leave a rollover piece): up to about 7 months
+long_jumps = st.integers(32, 220).map(lambda d: d * 24 * 60)
 keys = st.sampled_from(["k1", "k2", "k3", "k4"])
 who = st.integers(0, len(CUSTOMERS) - 1)
+offsets = st.sampled_from([-1, 0, 1])
+rollover_caps = st.one_of(st.integers(0, 30).map(Decimal), _cents(0, 3000))
+percentages = st.one_of(
+    st.sampled_from(["0", "10", "25", "33.3", "50", "100"]).map(Decimal),
+    st.integers(0, 100).map(Decimal),
+)
+expiry_months = st.integers(1, 3)
 
 
 @st.composite
-def main_plans(draw: st.DrawFn) -> list[tuple[str, Decimal, bool]]:
-    items: list[tuple[str, Decimal, bool]] = []
+def rollover_rules(draw: st.DrawFn) -> RolloverRule | None:
+    shape = draw(st.sampled_from(["none", "max_month", "percentage_forever", "mixed"]))
+    if shape == "none":
+        return None
+    if shape == "max_month":
+        return RolloverRule(max=draw(rollover_caps), expiry_months=draw(expiry_months))
+    if shape == "percentage_forever":
+        return RolloverRule(max_percentage=draw(percentages))
+    return RolloverRule(
+        max=draw(st.none() | rollover_caps),
+        max_percentage=draw(st.none() | percentages),
+        expiry_months=draw(st.none() | expiry_months),
+    )
+
+
+@st.composite
+def main_plans(draw: st.DrawFn) -> list[MainItem]:
+    items: list[MainItem] = []
     if draw(st.booleans()):
-        items.append((WORK, draw(included_work), True))
+        items.append(MainItem(WORK, draw(included_work), True, draw(rollover_rules())))
     if draw(st.booleans()):
-        items.append((POOL, draw(included_pool), draw(st.booleans())))
+        monthly = draw(st.booleans())
+        rule = draw(rollover_rules()) if monthly else None
+        items.append(MainItem(POOL, draw(included_pool), monthly, rule))
     return draw(st.permutations(items))
 
 
-def _item(feature: str, included: Decimal, monthly: bool) -> dict[str, Any]:
-    item: dict[str, Any] = {"feature_id": feature, "included": str(included)}
-    if monthly:
-        item["reset"] = {"interval": "month"}
-    return item
+def _item(item: MainItem) -> dict[str, Any]:
+    wire: dict[str, Any] = {"feature_id": item.feature, "included": str(item.included)}
+    if item.monthly:
+        wire["reset"] = {"interval": "month"}
+        if item.rollover is not None:
+            wire["rollover"] = item.rollover.wire()
+    return wire
+
+
+def _ms(moment: datetime) -> int:
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // MS
+
+
+def _ms_or_none(moment: datetime | None) -> int | None:
+    return None if moment is None else _ms(moment)
 
 
 # --------------------------------------------------------------------------------------------
@@ -279,6 +172,7 @@ class EngineVersusModel(RuleBasedStateMachine):
         self.engine: Allotment | None = None
         self.clock = FakeClock()
         self.model: Model | None = None
+        self.loose = 0
 
     # database lifecycle, per example ----------------------------------------------------
 
@@ -309,15 +203,29 @@ class EngineVersusModel(RuleBasedStateMachine):
         existing = list(self.m.customers)
         return existing[index % len(existing)]
 
-    def _sync_clock(self) -> datetime:
-        now = self.clock()
-        self.m.apply_resets(now)
-        return now
+    def _present(self, customer_id: str) -> datetime:
+        """The customer's present: its test clock's instant, else the engine's clock."""
+        return self.m.customers[customer_id].frozen or self.clock()
 
-    def _expect_unchanged(self, call: Callable[[], object], code: str) -> None:
+    def _sync(self) -> None:
+        for customer_id in self.m.customers:
+            self.m.advance(customer_id, self._present(customer_id))
+
+    def _expect_error(self, call: Callable[[], object], code: str) -> None:
         with pytest.raises(AllotmentError) as raised:
             call()
         assert raised.value.code == code, raised.value
+
+    def _edges(self, rows: list[Row]) -> list[datetime]:
+        """The instants where something happens to these rows: boundaries and expiries."""
+        edges = [at for r in rows if (at := r.next_reset()) is not None]
+        return edges + [r.expires_at for r in rows if r.expires_at is not None]
+
+    def _record(
+        self, customer_id: str, response: Any, key: str | None, paid: list[Payment]
+    ) -> None:
+        assert response.id is not None
+        self.m.record(response.id, customer_id, key, paid)
 
     # setup --------------------------------------------------------------------------------
 
@@ -331,7 +239,7 @@ class EngineVersusModel(RuleBasedStateMachine):
     def setup(
         self,
         cost: Decimal,
-        items: list[tuple[str, Decimal, bool]],
+        items: list[MainItem],
         topup: Decimal,
         start: datetime,
         topups: int,
@@ -348,13 +256,13 @@ class EngineVersusModel(RuleBasedStateMachine):
             credit_schema=[{"metered_feature_id": WORK, "credit_cost": str(cost)}],
         )
         e.plans.create(
-            plan_id="main",
-            name="Main",
-            auto_enable=True,
-            items=[_item(*entry) for entry in items],
+            plan_id="main", name="Main", auto_enable=True, items=[_item(i) for i in items]
         )
         e.plans.create(
-            plan_id="topup", name="Top-up", add_on=True, items=[_item(POOL, topup, False)]
+            plan_id="topup",
+            name="Top-up",
+            add_on=True,
+            items=[_item(MainItem(POOL, topup, False))],
         )
         e.customers.get_or_create(customer_id=CUSTOMERS[0])
         self.m.create_customer(CUSTOMERS[0], start)
@@ -362,15 +270,15 @@ class EngineVersusModel(RuleBasedStateMachine):
             e.billing.attach(customer_id=CUSTOMERS[0], plan_id="topup")
             self.m.attach_topup(CUSTOMERS[0], start)
 
-    # rules --------------------------------------------------------------------------------
+    # rules: customers and grants -----------------------------------------------------------
 
     @precondition(lambda self: len(self.m.customers) < len(CUSTOMERS))
     @rule()
     def add_customer(self) -> None:
         customer_id = CUSTOMERS[len(self.m.customers)]
-        now = self._sync_clock()
+        self._sync()
         self.e.customers.get_or_create(customer_id=customer_id)
-        self.m.create_customer(customer_id, now)
+        self.m.create_customer(customer_id, self.clock())
 
     @precondition(
         lambda self: sum(r.add_on for c in self.m.customers.values() for r in c.rows) < MAX_TOPUPS
@@ -378,17 +286,76 @@ class EngineVersusModel(RuleBasedStateMachine):
     @rule(index=who)
     def attach_topup(self, index: int) -> None:
         customer_id = self._customer(index)
-        now = self._sync_clock()
+        self._sync()
         self.e.billing.attach(customer_id=customer_id, plan_id="topup")
-        self.m.attach_topup(customer_id, now)
+        self.m.attach_topup(customer_id, self._present(customer_id))
+
+    @precondition(lambda self: self.loose < MAX_LOOSE)
+    @rule(
+        index=who,
+        feature=st.sampled_from([WORK, POOL]),
+        work=included_work,
+        pool=included_pool,
+        when=st.sampled_from(["later", "edge", "same_as_another", "now", "far"]),
+        amount=minutes,
+        offset_ms=offsets,
+    )
+    def create_loose_grant(
+        self,
+        index: int,
+        feature: str,
+        work: Decimal,
+        pool: Decimal,
+        when: str,
+        amount: int,
+        offset_ms: int,
+    ) -> None:
+        """A lifetime grant that stops counting at `expires_at`: some minutes away, on (or 1 ms
+        either side of) the customer's next boundary or expiry, on another loose grant's
+        expiry (a tie: the older first), now (refused), or far away."""
+        customer_id = self._customer(index)
+        self._sync()
+        now = self._present(customer_id)
+        c = self.m.customers[customer_id]
+        included = work if feature == WORK else pool
+        expires = now + timedelta(minutes=amount)
+        edges = [at for at in self._edges(c.rows) if at > now]
+        others = [r.expires_at for r in c.rows if r.expires_at and not r.is_rollover]
+        if when == "edge" and edges:
+            expires = max(min(edges) + offset_ms * MS, now + MS)
+        elif when == "same_as_another" and others:
+            expires = others[0]
+        elif when == "far":
+            expires = now + timedelta(days=400)
+        elif when == "now":
+            self._expect_error(
+                lambda: self.e.balances.create(
+                    customer_id=customer_id,
+                    feature_id=feature,
+                    included_grant=str(included),
+                    expires_at=_ms(now),
+                ),
+                "invalid_inputs",
+            )
+            return
+        self.e.balances.create(
+            customer_id=customer_id,
+            feature_id=feature,
+            included_grant=str(included),
+            expires_at=_ms(expires),
+        )
+        self.m.add_loose(customer_id, feature, included, expires, now)
+        self.loose += 1
+
+    # rules: usage ---------------------------------------------------------------------------
 
     @rule(index=who, value=amounts, behavior=st.sampled_from([None, "cap", "reject"]))
     def track(self, index: int, value: Decimal, behavior: str | None) -> None:
         customer_id = self._customer(index)
-        self._sync_clock()
+        self._sync()
         reject = behavior == "reject"
         if reject and not self.m.fits(customer_id, value):
-            self._expect_unchanged(
+            self._expect_error(
                 lambda: self.e.track(
                     customer_id=customer_id,
                     feature_id=WORK,
@@ -401,7 +368,8 @@ class EngineVersusModel(RuleBasedStateMachine):
         response = self.e.track(
             customer_id=customer_id, feature_id=WORK, value=value, overage_behavior=behavior
         )
-        self.m.deduct(customer_id, value, reject=reject)
+        paid = self.m.deduct(customer_id, value, reject=reject)
+        self._record(customer_id, response, None, paid)
         self._compare_track_balance(customer_id, response.balance)
 
     @rule(
@@ -415,10 +383,10 @@ class EngineVersusModel(RuleBasedStateMachine):
         (tracked), everything used or what the pools paid (refunded). Off-by-one and ordering
         mistakes show there, and so does the rounding of units a pool gives back."""
         customer_id = self._customer(index)
-        self._sync_clock()
+        self._sync()
         c = self.m.customers[customer_id]
-        own_used = sum((r.granted - r.balance for r in c.ordered(WORK)), Decimal(0))
-        pool_used = sum((r.granted - r.balance for r in c.ordered(POOL)), Decimal(0))
+        own_used = sum((r.granted - r.balance for r in c.of(WORK)), Decimal(0))
+        pool_used = sum((r.granted - r.balance for r in c.of(POOL)), Decimal(0))
         edge = {
             "own": c.total(WORK),
             "all": c.total(WORK) + c.total(POOL) / self.m.cost,
@@ -431,8 +399,9 @@ class EngineVersusModel(RuleBasedStateMachine):
         if reach in ("used", "pool_used"):
             response = self.e.track(customer_id=customer_id, feature_id=WORK, value=-value)
             self.m.refund(customer_id, value)
+            self._record(customer_id, response, None, [])
         elif behavior == "reject" and not self.m.fits(customer_id, value):
-            self._expect_unchanged(
+            self._expect_error(
                 lambda: self.e.track(
                     customer_id=customer_id, feature_id=WORK, value=value, overage_behavior=behavior
                 ),
@@ -443,15 +412,17 @@ class EngineVersusModel(RuleBasedStateMachine):
             response = self.e.track(
                 customer_id=customer_id, feature_id=WORK, value=value, overage_behavior=behavior
             )
-            self.m.deduct(customer_id, value, reject=behavior == "reject")
+            paid = self.m.deduct(customer_id, value, reject=behavior == "reject")
+            self._record(customer_id, response, None, paid)
         self._compare_track_balance(customer_id, response.balance)
 
     @rule(index=who, value=amounts)
     def refund(self, index: int, value: Decimal) -> None:
         customer_id = self._customer(index)
-        self._sync_clock()
+        self._sync()
         response = self.e.track(customer_id=customer_id, feature_id=WORK, value=-value)
         self.m.refund(customer_id, value)
+        self._record(customer_id, response, None, [])  # a refund takes nothing to give back
         self._compare_track_balance(customer_id, response.balance)
 
     @rule(
@@ -465,10 +436,10 @@ class EngineVersusModel(RuleBasedStateMachine):
         self, index: int, key: str, value: Decimal, behavior: str, negative: bool
     ) -> None:
         customer_id = self._customer(index)
-        self._sync_clock()
+        self._sync()
         signed = -value if negative else value
 
-        def send() -> object:
+        def send() -> Any:
             return self.e.track(
                 customer_id=customer_id,
                 feature_id=WORK,
@@ -478,23 +449,25 @@ class EngineVersusModel(RuleBasedStateMachine):
             )
 
         if key in self.m.used_keys:
-            self._expect_unchanged(send, "duplicate_idempotency_key")
+            self._expect_error(send, "duplicate_idempotency_key")
             return
         if negative:
-            send()
+            response = send()
             self.m.refund(customer_id, value)
+            paid: list[Payment] = []
         elif behavior == "reject" and not self.m.fits(customer_id, value):
-            self._expect_unchanged(send, "insufficient_balance")
+            self._expect_error(send, "insufficient_balance")
             return  # a failed request never burns its key
         else:
-            send()
-            self.m.deduct(customer_id, value, reject=behavior == "reject")
+            response = send()
+            paid = self.m.deduct(customer_id, value, reject=behavior == "reject")
         self.m.used_keys.add(key)
+        self._record(customer_id, response, key, paid)
 
     @rule(index=who, amount=required)
     def check(self, index: int, amount: Decimal) -> None:
         customer_id = self._customer(index)
-        self._sync_clock()
+        self._sync()
         response = self.e.check(customer_id=customer_id, feature_id=WORK, required_balance=amount)
         allowed, echoed, answering = self.m.check(customer_id, amount)
         assert response.allowed is allowed
@@ -504,7 +477,7 @@ class EngineVersusModel(RuleBasedStateMachine):
     @rule(index=who, amount=required)
     def check_and_send(self, index: int, amount: Decimal) -> None:
         customer_id = self._customer(index)
-        self._sync_clock()
+        self._sync()
         _, echoed, answering = self.m.check(customer_id, amount)
         response = self.e.check(
             customer_id=customer_id, feature_id=WORK, required_balance=amount, send_event=True
@@ -516,24 +489,101 @@ class EngineVersusModel(RuleBasedStateMachine):
         assert response.required_balance == echoed
         self._compare_answer(customer_id, answering, response.balance)
 
-    @rule(amount=minutes)
+    # rules: reversals -------------------------------------------------------------------------
+
+    @precondition(lambda self: bool(self.m.events))
+    @rule(back=st.integers(0, 40), by_key=st.booleans())
+    def reverse_event(self, back: int, by_key: bool) -> None:
+        """Reverse one recorded event (`back` counts from the latest), by id or by key."""
+        self._sync()
+        event = self.m.events[-1 - back % len(self.m.events)]
+        if by_key and event.key is not None:
+
+            def reverse() -> Any:
+                return self.e.events.reverse(idempotency_key=event.key)
+        else:
+
+            def reverse() -> Any:
+                return self.e.events.reverse(event_id=event.event_id)
+
+        if event.reversed:
+            self._expect_error(reverse, "event_already_reversed")
+            return
+        result = reverse()
+        expected = self.m.reverse(event)
+        assert result.id == event.event_id
+        assert result.customer_id == event.customer_id
+        got = [(entry.feature_id, entry.amount, entry.restored) for entry in result.entries]
+        assert got == expected, (event, got, expected)
+
+    @rule(by_key=st.booleans())
+    def reverse_unknown_event(self, by_key: bool) -> None:
+        if by_key:
+            self._expect_error(
+                lambda: self.e.events.reverse(idempotency_key="never-used"), "event_not_found"
+            )
+        else:
+            self._expect_error(
+                lambda: self.e.events.reverse(event_id="evt_999999999"), "event_not_found"
+            )
+
+    # rules: time --------------------------------------------------------------------------
+
+    @rule(amount=st.one_of(minutes, long_jumps))
     def advance(self, amount: int) -> None:
         self.clock.advance(minutes=amount)
 
-    @precondition(lambda self: any(r.monthly for c in self.m.customers.values() for r in c.rows))
-    @rule(offset_ms=st.sampled_from([-1, 0, 1]))
-    def advance_to_a_boundary(self, offset_ms: int) -> None:
-        """Land exactly on (or 1 ms either side of) the next monthly boundary."""
-        now = self._sync_clock()
-        upcoming = [
-            r.next_reset()
-            for c in self.m.customers.values()
-            for r in c.rows
-            if r.monthly and r.next_reset() is not None
-        ]
-        target = min(t for t in upcoming if t is not None) + timedelta(milliseconds=offset_ms)
-        if target > now:
-            self.clock.set(target)
+    @rule(offset_ms=offsets)
+    def advance_to_an_edge(self, offset_ms: int) -> None:
+        """Land the engine's clock exactly on (or 1 ms either side of) the next boundary or
+        expiry of a customer without a test clock."""
+        self._sync()
+        now = self.clock()
+        rows = [r for c in self.m.customers.values() if c.frozen is None for r in c.rows]
+        upcoming = [at for at in self._edges(rows) if at > now]
+        if upcoming:
+            target = min(upcoming) + offset_ms * MS
+            if target > now:
+                self.clock.set(target)
+
+    @rule(
+        index=who,
+        how=st.sampled_from(["later", "edge", "jump", "past", "same"]),
+        amount=minutes,
+        jump=long_jumps,
+        offset_ms=offsets,
+    )
+    def advance_test_clock(
+        self, index: int, how: str, amount: int, jump: int, offset_ms: int
+    ) -> None:
+        """Freeze one customer's time: some minutes or months ahead, on (or 1 ms either side
+        of) its next boundary or expiry, at its present (allowed), or 1 ms before (refused)."""
+        customer_id = self._customer(index)
+        self._sync()
+        c = self.m.customers[customer_id]
+        now = self._present(customer_id)
+        if how == "past":
+            self._expect_error(
+                lambda: self.e.customers.advance_test_clock(
+                    customer_id=customer_id, frozen_time=_ms(now - MS)
+                ),
+                "invalid_inputs",
+            )
+            return
+        target = {
+            "later": now + timedelta(minutes=amount),
+            "jump": now + timedelta(minutes=jump),
+            "same": now,
+            "edge": now + timedelta(minutes=amount),
+        }[how]
+        upcoming = [at for at in self._edges(c.rows) if at > now]
+        if how == "edge" and upcoming:
+            target = max(min(upcoming) + offset_ms * MS, now)
+        clock = self.e.customers.advance_test_clock(
+            customer_id=customer_id, frozen_time=_ms(target)
+        )
+        assert clock.frozen_time == _ms(target)
+        c.frozen = target
 
     # comparisons ---------------------------------------------------------------------------
 
@@ -558,45 +608,46 @@ class EngineVersusModel(RuleBasedStateMachine):
     def balances_match_the_model(self) -> None:
         if self.model is None:
             return
-        now = self._sync_clock()
+        self._sync()
         for customer_id, c in self.m.customers.items():
             got = self.e.customers.get(customer_id=customer_id).balances
             expected_features = {r.feature for r in c.rows}
             assert set(got) == expected_features, (customer_id, sorted(got))
             for feature in sorted(expected_features):
                 balance = got[feature]
-                rows = sorted((r for r in c.rows if r.feature == feature), key=lambda r: r.seq)
+                rows = sorted(c.of(feature), key=lambda r: r.seq)
                 granted = sum((r.granted for r in rows), Decimal(0))
                 remaining = c.total(feature)
-                where = (customer_id, feature, now.isoformat())
+                where = (customer_id, feature, self._present(customer_id).isoformat())
                 assert balance.remaining == remaining, (*where, balance.remaining, remaining)
-                assert balance.granted == granted, (*where, balance.granted, granted)
+                assert balance.granted == granted, (*where, balance.granted, granted, rows)
                 assert balance.usage == granted - remaining, where
+                # the rollover pieces, as a set (granted, balance, expires_at)
+                pieces = [(r.granted, r.balance, _ms_or_none(r.expires_at)) for r in rows]
+                expected_pieces = sorted(p for r, p in zip(rows, pieces, strict=True) if r.source)
+                got_pieces = sorted(
+                    (p.granted, p.balance, p.expires_at) for p in balance.rollovers or []
+                )
+                assert (balance.rollovers is None) == (not expected_pieces), (*where, balance)
+                assert got_pieces == expected_pieces, (*where, got_pieces, expected_pieces)
                 # row by row (the breakdown is in id order = the model's creation order)
+                plain = [r for r in rows if r.source is None]
                 breakdown = sorted(balance.breakdown, key=lambda b: int(b.id.removeprefix("bal_")))
-                assert len(breakdown) == len(rows), where
-                for row, part in zip(rows, breakdown, strict=True):
+                assert len(breakdown) == len(plain), (*where, breakdown, plain)
+                for row, part in zip(plain, breakdown, strict=True):
                     assert part.remaining >= 0, (*where, part)
                     assert part.usage <= part.included_grant, (*where, part)
                     assert part.included_grant == row.granted, (*where, part, row)
                     assert part.remaining == row.balance, (*where, part, row)
+                    assert part.expires_at == _ms_or_none(row.expires_at), (*where, part, row)
                     resets_at = part.reset.resets_at if part.reset is not None else None
-                    expected_reset = row.next_reset()
-                    assert resets_at == (None if expected_reset is None else _ms(expected_reset)), (
-                        *where,
-                        part,
-                        row,
-                    )
+                    assert resets_at == _ms_or_none(row.next_reset()), (*where, part, row)
 
     @invariant()
     def ledger_verifies(self) -> None:
         if self.engine is not None:
             report = self.e.verify()
             assert report.ok, report.mismatches
-
-
-def _ms(moment: datetime) -> int:
-    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -645,7 +696,7 @@ def test_units_a_pool_gives_back_are_rounded_half_even() -> None:
     try:
         machine.setup(
             cost=Decimal(3),
-            items=[(WORK, Decimal(5), True), (POOL, Decimal(7), False)],
+            items=[MainItem(WORK, Decimal(5), True), MainItem(POOL, Decimal(7), False)],
             topup=Decimal(1),
             start=STARTS[0],
             topups=0,

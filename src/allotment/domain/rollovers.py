@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
-from allotment.domain.amounts import parse_amount, to_units
+from allotment.domain.amounts import from_units, parse_amount, to_units
 from allotment.domain.errors import invalid
 from allotment.domain.intervals import Interval, add_months, boundary
 
@@ -81,13 +81,16 @@ class RolloverRule:
         )
 
     def wire(self) -> dict[str, object]:
-        """The plan item's shape (`expiry_duration_type`, `expiry_duration_length`)."""
-        return {
-            "max": None if self.max is None else Decimal(self.max) / 10**6,
+        """The plan item's shape, as the official clients parse it: `max` always present
+        (null: no cap), `expiry_duration_length` only for `month`."""
+        shape: dict[str, object] = {
+            "max": None if self.max is None else from_units(self.max),
             "max_percentage": self.max_percentage,
             "expiry_duration_type": "forever" if self.expiry_months is None else "month",
-            "expiry_duration_length": self.expiry_months,
         }
+        if self.expiry_months is not None:
+            shape["expiry_duration_length"] = self.expiry_months
+        return shape
 
 
 def _percentage(raw: object, where: str) -> Decimal | None:

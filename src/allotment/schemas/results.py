@@ -39,7 +39,7 @@ class BalanceBreakdown(_Result):
 class BalanceRollover(_Result):
     granted: Decimal  # what rolled in (less what the cap trimmed since)
     balance: Decimal
-    expires_at: int | None
+    expires_at: int  # Unix ms; 253402300799999 (9999-12-31) for a rollover that never expires
 
 
 class ReversedEntry(_Result):

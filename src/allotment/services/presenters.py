@@ -14,6 +14,10 @@ from allotment.domain.grants import Grant
 from allotment.storage.records import CustomerPlanRecord, CustomerRecord
 
 
+# a never-expiring rollover: the official clients require a number for `expires_at`
+NEVER_MS = 253402300799999  # 9999-12-31T23:59:59.999Z
+
+
 def ms(moment: datetime | None) -> int | None:
     return to_ms(moment) if moment is not None else None
 
@@ -61,7 +65,7 @@ def balance(view: BalanceView | None) -> schemas.Balance | None:
             schemas.BalanceRollover(
                 granted=from_units(g.granted),
                 balance=from_units(g.remaining),
-                expires_at=ms(g.expires_at),
+                expires_at=to_ms(g.expires_at) if g.expires_at is not None else NEVER_MS,
             )
             for g in view.grants
             if g.is_rollover
@@ -121,7 +125,7 @@ def plan(item: Plan, env: str) -> schemas.Plan:
                 if i.reset is not None
                 else None,
                 price=i.extra.get("price"),
-                rollover=i.extra.get("rollover"),
+                rollover=i.rollover.wire() if i.rollover is not None else None,
             )
             for i in item.items
         ],

@@ -172,6 +172,46 @@ await step("customers.get after advanceTestClock", () =>
 );
 results["frozenTime"] = { ok: frozenTime };
 
+// --- rollovers: a forever rollover capped at 50% and a monthly one, seen through the client ---
+await step("features.create roll_msg", () =>
+  autumn.features.create({ featureId: "roll_msg", name: "Messages", type: "metered", consumable: true }),
+);
+await step("plans.create rolling", () =>
+  autumn.plans.create({
+    planId: "rolling",
+    name: "Rolling",
+    group: "rolling",
+    items: [
+      {
+        featureId: "roll_msg",
+        included: 100,
+        reset: { interval: "month" },
+        rollover: { maxPercentage: 50, expiryDurationType: "forever" },
+      },
+    ],
+  }),
+);
+await step("customers.getOrCreate user_2", () =>
+  autumn.customers.getOrCreate({ customerId: "user_2" }),
+);
+await step("billing.attach rolling", () =>
+  autumn.billing.attach({ customerId: "user_2", planId: "rolling" }),
+);
+await step("balances.create rolling promo", () =>
+  autumn.balances.create({
+    customerId: "user_2",
+    featureId: "roll_msg",
+    includedGrant: 10,
+    reset: { interval: "month" },
+    rollover: { max: 4, duration: "month", length: 1 },
+  }),
+);
+await step("customers.advanceTestClock user_2", () =>
+  autumn.customers.advanceTestClock({ customerId: "user_2", frozenTime }),
+);
+await step("customers.get user_2", () => autumn.customers.get({ customerId: "user_2" }));
+await step("plans.get rolling", () => autumn.plans.get({ planId: "rolling" }));
+
 // --- errors --------------------------------------------------------------------------------------
 await step("error unknown feature", () =>
   autumn.check({ customerId: "user_1", featureId: "no_such_feature" }),
