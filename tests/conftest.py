@@ -24,6 +24,9 @@ POSTGRES_SERVER = os.environ.get(
     "ALLOTMENT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REQUIRE_POSTGRES = os.environ.get("ALLOTMENT_REQUIRE_POSTGRES") == "1"
+# the reliability tests (crash, faults, simulation, fuzz) run a bounded version by default and
+# their long version with ALLOTMENT_LONG=1
+LONG = os.environ.get("ALLOTMENT_LONG") == "1"
 _postgres_problem: list[str] = []
 
 
