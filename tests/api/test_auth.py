@@ -176,7 +176,8 @@ def held(server: Server, catalog: Api) -> dict[str, str]:
             "lock": {"lock_id": lock_id},
         },
     )
-    return {"c": customer_id, "e": "e1", "l": lock_id}
+    event_id = catalog.rpc("events.list", {"customer_id": customer_id})["list"][0]["id"]
+    return {"c": customer_id, "e": "e1", "l": lock_id, "v": event_id}
 
 
 LEGACY_WRITES = [w for w in WRITES if not w[1].startswith("/v1/balances.")][:8]
@@ -342,6 +343,23 @@ OTHER_ORG: list[tuple[str, dict[str, Any], str]] = [
     ("plans.get", {"plan_id": "basic"}, "plan_not_found"),
     ("plans.update", {"plan_id": "basic", "name": "mine"}, "plan_not_found"),
     ("plans.delete", {"plan_id": "basic"}, "plan_not_found"),
+    (
+        "balances.create",
+        {"customer_id": "{c}", "feature_id": "messages", "included_grant": 5},
+        "feature_not_found",
+    ),
+    (
+        "balances.update",
+        {"customer_id": "{c}", "feature_id": "messages", "add_to_balance": 5},
+        "feature_not_found",
+    ),
+    ("balances.delete", {"customer_id": "{c}", "feature_id": "messages"}, "feature_not_found"),
+    (
+        "customers.advance_test_clock",
+        {"customer_id": "{c}", "frozen_time": 4102444800000},
+        "customer_not_found",
+    ),
+    ("events.reverse", {"event_id": "{v}"}, "event_not_found"),
 ]
 
 

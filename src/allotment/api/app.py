@@ -25,6 +25,7 @@ from starlette.routing import Route
 from allotment.api.auth import Authenticator
 from allotment.api.context import RequestContext, is_legacy_version
 from allotment.api.errors import status_of
+from allotment.api.limits import Limits, RateLimiter
 from allotment.api.openapi import openapi_document
 from allotment.api.routes import BY_NAME, LEGACY, RPC, Endpoint
 from allotment.api.wire import check_values, dumps, loads
@@ -53,10 +54,29 @@ def _describe(error: ValidationError) -> str:
     return f"{field}: {first['msg']}"
 
 
-async def _body_of(request: Request) -> dict[str, Any]:
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, refused (413) as soon as it is known to be over `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _body_of(request: Request, limit: int) -> dict[str, Any]:
     body: Any = {}
     if request.method in ("POST", "PUT", "PATCH"):
-        body = loads(await request.body())
+        body = loads(await _read_body(request, limit))
     if not isinstance(body, dict):
         raise invalid("the request body must be a JSON object")
     for key, value in request.query_params.items():
@@ -67,7 +87,7 @@ async def _body_of(request: Request) -> dict[str, Any]:
 
 
 def _handle(
-    endpoint: Endpoint, runner: Runner, auth: Authenticator
+    endpoint: Endpoint, runner: Runner, auth: Authenticator, limits: Limits, rate: RateLimiter
 ) -> Callable[[Request], Awaitable[Response]]:
     async def handle(request: Request) -> Response:
         env: str | None = None
@@ -77,13 +97,26 @@ def _handle(
             if principal is None:
                 principal = await run_in_threadpool(auth.authenticate, authorization)
             env = principal.env
+            wait = rate.retry_after(authorization or "")
+            if wait is not None:
+                return _json(
+                    {
+                        "message": f"too many requests for this key; retry in {wait} s",
+                        "code": "rate_limit_exceeded",
+                        "env": env,
+                    },
+                    429,
+                    {"Retry-After": str(wait)},
+                )
             publishable = principal.kind == "publishable"
             if publishable and not endpoint.read_only:
                 raise AllotmentError(
                     ErrorCode.INVALID_REQUEST, f"a publishable key cannot call {endpoint.name}"
                 )
             try:
-                body = endpoint.request.model_validate(await _body_of(request))
+                body = endpoint.request.model_validate(
+                    await _body_of(request, limits.max_body_bytes)
+                )
             except ValidationError as error:
                 raise invalid(_describe(error)) from None
             context = RequestContext(
@@ -99,6 +132,9 @@ def _handle(
             return _json(result)
         except AllotmentError as error:
             return _error(error.code, error.message, env)
+        except _TooLarge:
+            message = f"the request body is larger than {limits.max_body_bytes} bytes"
+            return _json({"message": message, "code": "payload_too_large", "env": env}, 413)
         except OperationalError:
             log.exception("database unavailable")
             return _json(
@@ -113,13 +149,20 @@ def _handle(
     return handle
 
 
-def create_app(database: Database, clock: Clock | None = None) -> Starlette:
+def create_app(
+    database: Database, clock: Clock | None = None, limits: Limits | None = None
+) -> Starlette:
     runner = Runner(database, clock)
     auth = Authenticator(database)
-    routes = [Route(f"/v1/{e.name}", _handle(e, runner, auth), methods=["POST"]) for e in RPC]
+    limits = limits or Limits()
+    rate = RateLimiter(limits.rate_per_second, limits.burst)
+
+    def handle(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+        return _handle(endpoint, runner, auth, limits, rate)
+
+    routes = [Route(f"/v1/{e.name}", handle(e), methods=["POST"]) for e in RPC]
     routes += [
-        Route(path, _handle(BY_NAME[name], runner, auth), methods=[method])
-        for method, path, name in LEGACY
+        Route(path, handle(BY_NAME[name]), methods=[method]) for method, path, name in LEGACY
     ]
     document = openapi_document()
 
@@ -150,4 +193,4 @@ def create_app(database: Database, clock: Clock | None = None) -> Starlette:
 def create_app_from_environment() -> Starlette:
     """The uvicorn factory used by `allotment serve` (one per worker process)."""
     database = Database(os.environ.get("ALLOTMENT_DATABASE_URL") or default_database_url())
-    return create_app(database)
+    return create_app(database, limits=Limits.from_environment())

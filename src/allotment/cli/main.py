@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from allotment.api.limits import DEFAULT_MAX_BODY_BYTES
 from allotment.cli.demo import run_demo
 from allotment.cli.server import create_key, run_server
 from allotment.domain.clock import to_ms
@@ -58,9 +59,23 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8080,
     database_url: DatabaseUrl = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    rate_limit: Annotated[
+        float,
+        typer.Option(min=0, help="Requests per second per API key (0: no limit); 429 beyond"),
+    ] = 0,
+    max_body_bytes: Annotated[
+        int, typer.Option(min=1024, help="Largest request body (413 beyond)")
+    ] = DEFAULT_MAX_BODY_BYTES,
 ) -> None:
     """Serve the Autumn-compatible HTTP API (migrations are applied first)."""
-    run_server(host=host, port=port, database_url=database_url, workers=workers)
+    run_server(
+        host=host,
+        port=port,
+        database_url=database_url,
+        workers=workers,
+        rate_limit=rate_limit,
+        max_body_bytes=max_body_bytes,
+    )
 
 
 @keys_app.command("create")

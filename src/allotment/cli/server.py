@@ -8,6 +8,7 @@ import sys
 
 import uvicorn
 
+from allotment.api.limits import DEFAULT_MAX_BODY_BYTES
 from allotment.domain.clock import system_clock
 from allotment.services import keys as key_service
 from allotment.storage.database import Database, default_database_url
@@ -38,7 +39,15 @@ def _first_key(database: Database) -> str | None:
         )
 
 
-def run_server(*, host: str, port: int, database_url: str | None, workers: int) -> None:
+def run_server(
+    *,
+    host: str,
+    port: int,
+    database_url: str | None,
+    workers: int,
+    rate_limit: float = 0,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> None:
     url = database_url or default_database_url()
     database = Database(url)
     database.migrate()
@@ -48,6 +57,11 @@ def run_server(*, host: str, port: int, database_url: str | None, workers: int) 
         print(f"Secret key: {key}", flush=True)
     print(f"allotment listening on http://{host}:{port}", flush=True)
     os.environ["ALLOTMENT_DATABASE_URL"] = url
+    # read by api.limits.Limits.from_environment in each worker
+    os.environ["ALLOTMENT_WORKERS"] = str(workers)
+    os.environ["ALLOTMENT_MAX_BODY_BYTES"] = str(max_body_bytes)
+    if rate_limit:
+        os.environ["ALLOTMENT_RATE_LIMIT"] = str(rate_limit)
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal into the
     # handler it found: a no-op one lets `run` return, so a clean stop exits 0
     for stop in (signal.SIGTERM, signal.SIGINT):

@@ -13,7 +13,6 @@ from allotment.domain.clock import to_ms
 from allotment.domain.grants import Grant
 from allotment.storage.records import CustomerPlanRecord, CustomerRecord
 
-
 # a never-expiring rollover: the official clients require a number for `expires_at`
 NEVER_MS = 253402300799999  # 9999-12-31T23:59:59.999Z
 
