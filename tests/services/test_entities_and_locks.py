@@ -61,6 +61,32 @@ def test_entities_count_seats_and_can_exceed_the_grant(engine: Allotment) -> Non
     assert engine.verify().ok
 
 
+def test_seats_never_reset_while_monthly_credits_do(engine: Allotment, clock: FakeClock) -> None:
+    engine.features.create(feature_id="seats", name="Seats", type_="metered", consumable=False)
+    engine.features.create(feature_id="msgs", name="Messages", type_="metered", consumable=True)
+    engine.plans.create(
+        plan_id="team",
+        name="Team",
+        auto_enable=True,
+        items=[
+            {"feature_id": "seats", "included": 5},
+            {"feature_id": "msgs", "included": 100, "reset": {"interval": "month"}},
+        ],
+    )
+    engine.customers.get_or_create(customer_id="c")
+    for n in range(3):
+        engine.entities.create(customer_id="c", entity_id=f"u{n}", feature_id="seats")
+    engine.track(customer_id="c", feature_id="msgs", value=40)
+    year_later = to_ms(clock.now + timedelta(days=400))
+    engine.customers.advance_test_clock(customer_id="c", frozen_time=year_later)
+    balances = engine.customers.get(customer_id="c").balances
+    assert (balances["seats"].usage, balances["seats"].next_reset_at) == (3, None)
+    assert balances["msgs"].remaining == 100  # the monthly credits did reset
+    engine.entities.delete(customer_id="c", entity_id="u0")
+    assert engine.customers.get(customer_id="c").balances["seats"].usage == 2
+    assert engine.verify().ok
+
+
 def test_entity_balances_are_drawn_before_the_customers(engine: Allotment) -> None:
     workspace_catalog(engine)
     engine.entities.create(customer_id="c", entity_id="u0", feature_id="seats")
