@@ -61,7 +61,7 @@ class _TooLarge(Exception):
 async def _read_body(request: Request, limit: int) -> bytes:
     """The body, refused (413) as soon as it is known to be over `limit` bytes."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise _TooLarge
     chunks: list[bytes] = []
     size = 0

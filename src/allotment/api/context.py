@@ -16,7 +16,7 @@ def is_legacy_version(header: str | None) -> bool:
     if not header:
         return False
     head = header.strip().lstrip("vV").split(".")[0]
-    return head.isdigit() and int(head) < 2
+    return head.isascii() and head.isdigit() and int(head) < 2
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 Number = Decimal
 
@@ -79,7 +79,7 @@ class CustomerIdRequest(_Body):
 
 class TestClockRequest(_Body):
     customer_id: str
-    frozen_time: int
+    frozen_time: StrictInt  # Unix ms; `true` is not 1
 
 
 class ListRequest(_Body):

@@ -5,15 +5,17 @@ written from the Decimal's exact text (pydantic would write them as strings)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
 
+from allotment import jsonio
 from allotment.domain.errors import invalid
 
 __all__ = ["check_values", "dumps", "loads"]
+
+_LARGEST = Decimal("1.7976931348623157e308")  # the largest double
 
 
 def loads(body: bytes) -> Any:
@@ -32,7 +34,8 @@ def loads(body: bytes) -> Any:
 def check_values(value: Any, path: str = "body") -> None:
     """Refuse what no field may hold: non-finite numbers, NUL characters and lone surrogates
     (PostgreSQL and UTF-8 cannot store them). The message names the offending field."""
-    if isinstance(value, float):
+    if isinstance(value, float) or (isinstance(value, Decimal) and value.copy_abs() > _LARGEST):
+        # NaN, Infinity, and numbers no JavaScript client could read (1e309 is Infinity there)
         raise invalid(f"{path} must be a finite number")
     if isinstance(value, str):
         if "\x00" in value:
@@ -50,57 +53,17 @@ def check_values(value: Any, path: str = "body") -> None:
             check_values(item, f"{path}[{position}]")
 
 
-def _decimal_text(number: Decimal) -> str:
-    text = format(number, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text if text not in ("-0", "") else "0"
-
-
-def _write(value: Any, out: Callable[[str], None]) -> None:
-    if value is None:
-        out("null")
-    elif value is True:
-        out("true")
-    elif value is False:
-        out("false")
-    elif isinstance(value, Decimal):
-        out(_decimal_text(value))
-    elif isinstance(value, int):
-        out(str(value))
-    elif isinstance(value, float):
-        out(json.dumps(value))
-    elif isinstance(value, str):
-        out(json.dumps(value, ensure_ascii=False))
-    elif isinstance(value, dict):
-        out("{")
-        for position, (key, item) in enumerate(value.items()):
-            if position:
-                out(",")
-            out(json.dumps(str(key), ensure_ascii=False))
-            out(":")
-            _write(item, out)
-        out("}")
-    elif isinstance(value, (list, tuple)):
-        out("[")
-        for position, item in enumerate(value):
-            if position:
-                out(",")
-            _write(item, out)
-        out("]")
-    elif isinstance(value, BaseModel):
-        omitted: frozenset[str] = getattr(value, "omit_when_none", frozenset())
-        fields = {
-            name: getattr(value, name)
-            for name in type(value).model_fields
-            if name not in omitted or getattr(value, name) is not None
-        }
-        _write(fields, out)
-    else:
-        out(json.dumps(str(value)))
+def _model_fields(value: Any) -> Any:
+    """A result model as the dict of its JSON keys (optional keys left out when None)."""
+    if not isinstance(value, BaseModel):
+        return str(value)
+    omitted: frozenset[str] = getattr(value, "omit_when_none", frozenset())
+    return {
+        name: getattr(value, name)
+        for name in type(value).model_fields
+        if name not in omitted or getattr(value, name) is not None
+    }
 
 
 def dumps(value: Any) -> bytes:
-    parts: list[str] = []
-    _write(value, parts.append)
-    return "".join(parts).encode()
+    return jsonio.dumps(value, _model_fields).encode()

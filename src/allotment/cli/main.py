@@ -110,7 +110,7 @@ def ledger_verify(database_url: DatabaseUrl = None) -> None:
 
 def _instant(text: str) -> int:
     """Unix milliseconds, or an ISO-8601 time (UTC when it names no zone)."""
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return int(text)
     try:
         moment = datetime.fromisoformat(text)

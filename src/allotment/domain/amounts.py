@@ -15,6 +15,7 @@ from allotment.domain.errors import invalid
 __all__ = [
     "DECIMAL_PLACES",
     "MAX_AMOUNT",
+    "MAX_UNITS",
     "SCALE",
     "from_units",
     "parse_amount",
@@ -24,6 +25,7 @@ __all__ = [
 DECIMAL_PLACES = 6
 SCALE = 10**DECIMAL_PLACES
 MAX_AMOUNT = 10**12
+MAX_UNITS = MAX_AMOUNT * SCALE  # the largest balance a grant may hold (fits a signed BIGINT)
 
 
 def parse_amount(value: object, field: str, *, allow_negative: bool = False) -> Decimal:
@@ -42,6 +44,8 @@ def parse_amount(value: object, field: str, *, allow_negative: bool = False) -> 
     if not number.is_finite():
         raise invalid(f"{field} must be a finite number")
     if number.copy_abs() > MAX_AMOUNT:
+        if allow_negative:
+            raise invalid(f"{field} must be between -{MAX_AMOUNT} and {MAX_AMOUNT}")
         raise invalid(f"{field} must be at most {MAX_AMOUNT}")
     if not allow_negative and number < 0:
         raise invalid(f"{field} must not be negative")

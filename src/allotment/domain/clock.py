@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["Clock", "from_ms", "system_clock", "to_ms", "truncate_to_ms"]
+__all__ = ["LATEST_MS", "Clock", "from_ms", "system_clock", "to_ms", "truncate_to_ms"]
 
 Clock = Callable[[], datetime]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
+LATEST_MS = 32503680000000  # 3000-01-01T00:00:00Z: the latest instant an input may name
 
 
 def system_clock() -> datetime:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
-from allotment.domain.amounts import from_units, parse_amount, to_units
+from allotment.domain.amounts import MAX_UNITS, from_units, parse_amount, to_units
 from allotment.domain.errors import invalid
 from allotment.domain.intervals import Interval, add_months, boundary
 
@@ -48,14 +48,15 @@ class RolloverRule:
     max_percentage: Decimal | None = None  # of the grant's `granted`, 0..100
     expiry_months: int | None = None  # None: never expires
 
-    def cap(self, granted: int) -> int | None:
-        caps: list[int] = []
+    def cap(self, granted: int) -> int:
+        """The most the live pieces may hold together (never above the largest balance)."""
+        caps: list[int] = [MAX_UNITS]
         if self.max is not None:
             caps.append(self.max)
         if self.max_percentage is not None:
             share = Decimal(max(granted, 0)) * self.max_percentage / 100
             caps.append(int(share.to_integral_value(rounding=ROUND_DOWN)))
-        return min(caps) if caps else None
+        return min(caps)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -171,9 +172,7 @@ def _expiry_at(anchor: datetime, interval: Interval, count: int, k: int, months:
     return add_months(boundary(anchor, interval, count, k), months)
 
 
-def _trim(pieces: Sequence[RolloverPiece], cap: int | None) -> None:
-    if cap is None:
-        return
+def _trim(pieces: Sequence[RolloverPiece], cap: int) -> None:
     excess = sum(p.balance for p in pieces) - cap
     for piece in pieces:  # oldest first
         if excess <= 0:

@@ -9,7 +9,7 @@ from typing import Any
 
 from allotment import schemas
 from allotment.domain.catalog import Plan, validate_id
-from allotment.domain.clock import from_ms, to_ms
+from allotment.domain.clock import LATEST_MS, from_ms, to_ms
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.domain.grants import Grant
 from allotment.domain.resets import first_reset_at
@@ -36,9 +36,14 @@ def require_internal(store: Store, internal_id: int, *, lock: bool = False) -> C
     return record
 
 
+_MAX_TEXT = 2048
+
+
 def _text(value: object, field: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise invalid(f"{field} must be a string")
+    if value is not None and len(value) > _MAX_TEXT:
+        raise invalid(f"{field} must be at most {_MAX_TEXT} characters")
     return value
 
 
@@ -131,10 +136,9 @@ def delete(store: Store, now: datetime, customer_id: object) -> None:
     apply_changes(store, grants, entries, now)
     store.grants.deactivate([g.id for g in grants])
     store.customers.end_plans([a.id for a in store.customers.active_plans(record.internal_id)], now)
+    for entity in store.entities.of_customer(record.internal_id):
+        store.entities.delete(entity.internal_id)
     store.customers.delete(record.internal_id)
-
-
-_LATEST_CLOCK_MS = 32503680000000  # 3000-01-01: far enough for any pricing test
 
 
 def advance_test_clock(
@@ -150,7 +154,7 @@ def advance_test_clock(
         frozen_time = int(frozen_time)
     if isinstance(frozen_time, bool) or not isinstance(frozen_time, int):
         raise invalid("frozen_time must be Unix milliseconds")
-    if not 0 < frozen_time <= _LATEST_CLOCK_MS:
+    if not 0 < frozen_time <= LATEST_MS:
         raise invalid("frozen_time must be Unix milliseconds before the year 3000")
     record = require(store, customer_id, lock=True)
     present_ms = to_ms(record.time(now))

@@ -8,11 +8,12 @@ import json
 from dataclasses import replace
 from datetime import datetime
 
-from allotment.domain.amounts import parse_amount, to_units
+from allotment.domain.amounts import MAX_AMOUNT, MAX_UNITS, parse_amount, to_units
 from allotment.domain.catalog import FeatureType, parse_reset, validate_id
-from allotment.domain.clock import from_ms
+from allotment.domain.clock import LATEST_MS, from_ms
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.domain.grants import Grant, deduction_sort_key
+from allotment.domain.intervals import Interval
 from allotment.domain.resets import first_reset_at
 from allotment.domain.rollovers import parse_rollover
 from allotment.services import features as feature_service
@@ -30,8 +31,8 @@ def _moment(raw: object, field: str, now: datetime) -> datetime | None:
         return None
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw <= 0:
-        raise invalid(f"{field} must be Unix milliseconds")
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw <= LATEST_MS:
+        raise invalid(f"{field} must be Unix milliseconds before the year 3000")
     moment = from_ms(raw)
     if moment <= now:
         raise invalid(f"{field} must be in the future")
@@ -106,6 +107,9 @@ def _target(
     interval: object,
 ) -> tuple[Grant, datetime]:
     """The grant a change names, and the customer's present (its test clock's time)."""
+    names = ["one_off", *(i.value for i in Interval)]
+    if interval is not None and interval not in names:
+        raise invalid(f"interval must be one of {', '.join(names)}")
     feature = feature_service.require(store, feature_id)
     subject = subjects.resolve(store, customer_id, entity_id, lock=True)
     now = subject.customer.time(now)
@@ -174,6 +178,8 @@ def update(
     else:
         delta = amount - grant.granted
         store.grants.set_granted(grant.id, amount)
+    if abs(grant.balance + delta) > MAX_UNITS:
+        raise invalid(f"{field}: the balance would pass {MAX_AMOUNT}, the largest allowed")
     if delta:
         entry = EntryRecord(grant.id, "adjustment", delta, now, note=note)
         apply_changes(store, [grant], [entry], now)

@@ -36,7 +36,7 @@ _RETURNED = ("release", "refund", "reversal")
 def _event_id(raw: object) -> int:
     text = validate_id(raw, "event_id")
     digits = text.removeprefix("evt_")
-    if not digits.isdigit() or len(digits) > 18:
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
         raise AllotmentError(ErrorCode.EVENT_NOT_FOUND, f"event {text!r} not found")
     return int(digits)
 
@@ -82,6 +82,10 @@ def reverse(
     event = _find(store, event_id, idempotency_key)
     assert event.customer_internal_id is not None
     customer = customer_service.require_internal(store, event.customer_internal_id, lock=True)
+    if customer.deleted:
+        raise AllotmentError(
+            ErrorCode.CUSTOMER_NOT_FOUND, f"the customer of event evt_{event.id} was deleted"
+        )
     now = customer.time(now)
     grants = live_grants(store, customer.internal_id, None, now, write=True)  # lapses locks
     if store.locks.held_for_event(event.id):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, exists, insert, select, true, update
 
+from allotment import jsonio
 from allotment.domain.catalog import CreditCost, Feature, FeatureType
 from allotment.domain.clock import from_ms, to_ms
 from allotment.storage.catalog_cache import CatalogCache, CatalogSnapshot
@@ -62,9 +62,9 @@ class CatalogStore(ScopedStore):
                 name=r["name"],
                 type=FeatureType(r["type"]),
                 consumable=r["consumable"],
-                event_names=tuple(json.loads(r["event_names"])),
+                event_names=tuple(jsonio.loads(r["event_names"])),
                 credit_schema=tuple(schemas.get(r["feature_id"], ())),
-                display=json.loads(r["display"]) if r["display"] else None,
+                display=jsonio.loads(r["display"]) if r["display"] else None,
                 archived=r["archived"],
                 created_at=from_ms(r["created_at"]),
             )
@@ -169,8 +169,8 @@ class CatalogStore(ScopedStore):
             "name": feature.name,
             "type": feature.type.value,
             "consumable": feature.consumable,
-            "event_names": json.dumps(list(feature.event_names)),
-            "display": json.dumps(feature.display) if feature.display else None,
+            "event_names": jsonio.dumps(list(feature.event_names)),
+            "display": jsonio.dumps(feature.display) if feature.display else None,
             "archived": feature.archived,
         }
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, bindparam, insert, select, update
 
+from allotment import jsonio
 from allotment.domain.clock import from_ms, to_ms
 from allotment.storage.raw import RawStatement
 from allotment.storage.records import CustomerPlanRecord, CustomerRecord
@@ -37,7 +37,7 @@ class CustomerStore(ScopedStore):
             name=row["name"],
             email=row["email"],
             fingerprint=row["fingerprint"],
-            metadata=json.loads(row["metadata"]),
+            metadata=jsonio.loads(row["metadata"]),
             created_at=from_ms(row["created_at"]),
             clock_at=from_ms(row["clock_at"]) if row["clock_at"] is not None else None,
         )
@@ -75,7 +75,7 @@ class CustomerStore(ScopedStore):
                 name=name,
                 email=email,
                 fingerprint=fingerprint,
-                metadata=json.dumps(metadata),
+                metadata=jsonio.dumps(metadata),
                 created_at=to_ms(now),
             )
             .returning(customers.c.id)
@@ -86,7 +86,7 @@ class CustomerStore(ScopedStore):
 
     def update(self, internal_id: int, values: dict[str, Any]) -> None:
         if "metadata" in values:
-            values = {**values, "metadata": json.dumps(values["metadata"])}
+            values = {**values, "metadata": jsonio.dumps(values["metadata"])}
         self._connection.execute(
             update(customers)
             .where(self._tenant(customers), customers.c.id == internal_id)

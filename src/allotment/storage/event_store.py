@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import exists, select, update
 
+from allotment import jsonio
 from allotment.domain.clock import from_ms, to_ms
 from allotment.storage.raw import RawStatement
 from allotment.storage.records import EventRecord
@@ -59,7 +59,7 @@ class EventStore(ScopedStore):
                     "event_name": event_name,
                     "value": value,
                     "unapplied": 0,
-                    "properties": json.dumps(properties),
+                    "properties": jsonio.dumps(properties),
                     "timestamp": to_ms(timestamp),
                     "idempotency_key": idempotency_key,
                     "created_at": to_ms(now),
@@ -127,7 +127,7 @@ class EventStore(ScopedStore):
             event_name=r["event_name"],
             value=r["value"],
             unapplied=r["unapplied"],
-            properties=json.loads(r["properties"]),
+            properties=jsonio.loads(r["properties"]),
             timestamp=from_ms(r["timestamp"]),
             idempotency_key=r["idempotency_key"],
             customer_internal_id=r["customer_internal_id"],

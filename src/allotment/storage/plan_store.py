@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -10,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 
+from allotment import jsonio
 from allotment.domain.catalog import Plan, PlanItem, PlanPrice
 from allotment.domain.clock import from_ms, to_ms
 from allotment.domain.intervals import Interval
@@ -20,7 +20,7 @@ from allotment.storage.tables import customer_plans, plan_items, plans
 def _price(text: str | None) -> PlanPrice | None:
     if not text:
         return None
-    raw = json.loads(text)
+    raw = jsonio.loads(text)
     return PlanPrice(Decimal(raw["amount"]), raw["interval"], raw["interval_count"])
 
 
@@ -40,7 +40,7 @@ class PlanStore(ScopedStore):
                     unlimited=r["unlimited"],
                     reset=Interval(r["reset_interval"]) if r["reset_interval"] else None,
                     interval_count=r["interval_count"],
-                    extra=json.loads(r["extra"]),
+                    extra=jsonio.loads(r["extra"]),
                 )
             )
         return items
@@ -63,7 +63,7 @@ class PlanStore(ScopedStore):
                 add_on=r["add_on"],
                 auto_enable=r["auto_enable"],
                 archived=r["archived"],
-                metadata=json.loads(r["metadata"]),
+                metadata=jsonio.loads(r["metadata"]),
                 created_at=from_ms(r["created_at"]),
                 internal_id=r["id"],
                 price=_price(r["price"]),
@@ -153,8 +153,8 @@ class PlanStore(ScopedStore):
             "add_on": plan.add_on,
             "auto_enable": plan.auto_enable,
             "archived": plan.archived,
-            "metadata": json.dumps(dict(plan.metadata)),
-            "price": json.dumps(
+            "metadata": jsonio.dumps(dict(plan.metadata)),
+            "price": jsonio.dumps(
                 {
                     "amount": str(plan.price.amount),
                     "interval": plan.price.interval,
@@ -181,7 +181,7 @@ class PlanStore(ScopedStore):
                     "unlimited": item.unlimited,
                     "reset_interval": item.reset.value if item.reset else None,
                     "interval_count": item.interval_count,
-                    "extra": json.dumps(dict(item.extra)),
+                    "extra": jsonio.dumps(dict(item.extra)),
                 }
                 for position, item in enumerate(items)
             ],

@@ -18,6 +18,11 @@ class CustomerRecord:
     created_at: datetime
     clock_at: datetime | None = None  # a sandbox test clock: the customer's frozen time
 
+    @property
+    def deleted(self) -> bool:
+        """A deleted customer gave up its id (see CustomerStore.delete)."""
+        return "#deleted#" in self.customer_id
+
     def time(self, now: datetime) -> datetime:
         """The customer's present: its test clock's frozen time when it has one."""
         return self.clock_at if self.clock_at is not None else now

@@ -18,6 +18,7 @@ from allotment.api.requests import (
     TrackRequest,
     UsageRequest,
 )
+from allotment.domain.amounts import parse_amount
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.services import customers as customer_service
 from allotment.services import grants as grant_service
@@ -119,6 +120,8 @@ def usage(ctx: RequestContext, body: UsageRequest) -> dict[str, Any]:
     """Legacy `POST /v1/usage`: set the usage of a feature to `value` by tracking the
     difference (measured on the balance that answers for the feature, in its units)."""
 
+    target = parse_amount(body.value, "value")  # bounded and exact before any arithmetic
+
     def operation(store: Store, now: datetime, _write: bool) -> None:
         current = usage_service.check(
             store,
@@ -132,7 +135,7 @@ def usage(ctx: RequestContext, body: UsageRequest) -> dict[str, Any]:
         if current.balance is not None and current.balance.feature_id != body.feature_id:
             cost = current.required_balance or Decimal(1)  # the pool's credits for one unit
             used = used / cost
-        delta = body.value - used
+        delta = target - used
         if delta:
             usage_service.track(
                 store,
