@@ -183,3 +183,37 @@ def test_loose_grant_rolls_over_with_the_create_shape(engine: Allotment, clock: 
     engine.balances.delete(customer_id="u", feature_id="msg")
     assert "msg" not in engine.customers.get(customer_id="u").balances
     assert engine.verify().ok
+
+
+@pytest.mark.parametrize("look_in_between", [True, False])
+def test_a_used_up_forever_piece_closes_whether_or_not_the_boundary_is_seen(
+    engine: Allotment, clock: FakeClock, look_in_between: bool
+) -> None:
+    """Found by the stateful model: played unseen, the empty piece used to be revived with its
+    old `granted` instead of closing at the first boundary."""
+    clock.set(ANCHOR)
+    engine.features.create(feature_id="work", name="Work", type_="metered", consumable=True)
+    engine.plans.create(
+        plan_id="main",
+        name="Main",
+        auto_enable=True,
+        items=[
+            {
+                "feature_id": "work",
+                "included": "1",
+                "reset": {"interval": "month"},
+                "rollover": {"max_percentage": "10", "expiry_duration_type": "forever"},
+            }
+        ],
+    )
+    engine.customers.get_or_create(customer_id="c1")
+    clock.set(datetime(2026, 3, 1, tzinfo=UTC))  # Feb 28: a 0.1 piece rolls over
+    engine.track(customer_id="c1", feature_id="work", value=Decimal("1.1"))  # all used up
+    if look_in_between:
+        clock.set(datetime(2026, 4, 1, tzinfo=UTC))  # Mar 31 seen on its own
+        engine.customers.get(customer_id="c1")
+    clock.set(datetime(2026, 5, 2, tzinfo=UTC))  # past Apr 30
+    work = engine.customers.get(customer_id="c1").balances["work"]
+    assert [(p.granted, p.balance) for p in work.rollovers] == [(Decimal("0.1"), Decimal("0.1"))]
+    assert (work.granted, work.remaining) == (Decimal("1.1"), Decimal("1.1"))
+    assert engine.verify().ok

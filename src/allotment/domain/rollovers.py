@@ -184,6 +184,37 @@ def _trim(pieces: Sequence[RolloverPiece], cap: int) -> None:
         excess -= taken
 
 
+def _play_forever(
+    pieces: list[RolloverPiece],
+    cap: int,
+    anchor: datetime,
+    interval: Interval,
+    count: int,
+    granted: int,
+    balance: int,
+    first: int,
+    last: int,
+) -> None:
+    """Never-expiring pieces are one piece; adding and trimming commute, so the boundaries
+    play in closed form. One case does not commute: a piece left at 0 by the first boundary
+    (piece and grant both used up) closes there, as it would if that boundary were seen on its
+    own, and what later boundaries roll over starts a new piece."""
+    leftover = max(balance, 0)
+    later = max(granted, 0) * (last - first)
+    if pieces and pieces[-1].balance + leftover <= 0 and later:
+        # the old piece stays in the plan at 0, so it is closed; a new one starts
+        pieces.append(RolloverPiece(0, None, boundary(anchor, interval, count, first + 1)))
+    if pieces:
+        pieces[-1].balance += leftover + later
+        pieces[-1].added += leftover + later
+    elif leftover + later:
+        born = first if leftover else first + 1  # the first boundary that rolled anything
+        pieces.append(
+            RolloverPiece(leftover + later, None, boundary(anchor, interval, count, born))
+        )
+    _trim(pieces, cap)
+
+
 def play_boundaries(
     rule: RolloverRule,
     *,
@@ -203,14 +234,7 @@ def play_boundaries(
     pieces = list(existing)
     cap = rule.cap(granted)
     if rule.expiry_months is None:
-        extra = max(balance, 0) + max(granted, 0) * (last - first)
-        if pieces:
-            pieces[-1].balance += extra
-            pieces[-1].added += extra
-        elif extra:
-            at = boundary(anchor, interval, count, first)
-            pieces.append(RolloverPiece(extra, None, at))
-        _trim(pieces, cap)
+        _play_forever(pieces, cap, anchor, interval, count, granted, balance, first, last)
         return RolloverPlan(pieces)
     months = rule.expiry_months
     k = first
