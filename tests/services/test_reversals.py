@@ -139,3 +139,45 @@ def test_bad_reversals_change_nothing(
         seeded.events.reverse(**arguments)
     assert error.value.code == code
     assert credits(seeded) == 97
+
+
+@pytest.mark.parametrize("how", ["release", "expiry"])
+def test_a_lock_across_a_reset_gives_nothing_to_the_new_cycle(
+    seeded: Allotment, clock: FakeClock, how: str
+) -> None:
+    """The same rule as a reversal: a lock reserved before a reset and released (or lapsed)
+    after it does not raise the new cycle. The lapse counts at its own instant, even when it
+    is noticed only later."""
+    boundary = datetime(2026, 2, 28, 12, tzinfo=UTC)
+    clock.set(boundary - timedelta(hours=1))
+    seeded.check(
+        customer_id="u",
+        feature_id="premium_request",
+        required_balance=10,
+        lock={"lock_id": "l1", "enabled": True, "expires_at": to_ms(boundary + timedelta(hours=1))},
+    )
+    assert credits(seeded) == 70
+    clock.set(boundary + timedelta(minutes=5))
+    seeded.track(customer_id="u", feature_id="premium_request", value=5)  # new cycle: 85
+    if how == "release":
+        seeded.balances.finalize(lock_id="l1", action="release")
+    else:
+        clock.set(boundary + timedelta(hours=3))  # lapsed at boundary + 1 h, noticed now
+    assert credits(seeded) == 85
+    assert seeded.verify().ok
+
+
+def test_a_lock_that_lapses_before_the_reset_gives_back_before_it(
+    seeded: Allotment, clock: FakeClock
+) -> None:
+    boundary = datetime(2026, 2, 28, 12, tzinfo=UTC)
+    clock.set(boundary - timedelta(hours=2))
+    seeded.check(
+        customer_id="u",
+        feature_id="premium_request",
+        required_balance=10,
+        lock={"lock_id": "l1", "enabled": True, "expires_at": to_ms(boundary - timedelta(hours=1))},
+    )
+    clock.set(boundary + timedelta(days=1))  # both the lapse and the reset are noticed now
+    assert credits(seeded) == 100
+    assert seeded.verify().ok

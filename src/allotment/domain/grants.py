@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from allotment.domain.intervals import Interval, approximate_length
+from allotment.domain.intervals import Interval, approximate_length, boundary
 from allotment.domain.rollovers import RolloverRule
 
 __all__ = ["Grant", "deduction_sort_key"]
@@ -55,6 +55,19 @@ class Grant:
     @property
     def remaining(self) -> int:
         return 0 if self.unlimited else max(self.balance, 0)
+
+    def takes_back(self, paid_at: datetime, at: datetime) -> bool:
+        """Whether credits this grant paid at `paid_at` may go back to it at instant `at`:
+        not if a new cycle has begun since (applied, or due by `at`), nor if it has expired by
+        `at`. A reversal and a lock's release follow this one rule."""
+        if self.expires_at is not None and self.expires_at <= at:
+            return False
+        if self.next_reset_at is not None and self.next_reset_at <= at:
+            return False
+        if self.interval is None or self.anchor_at is None or not self.reset_index:
+            return True
+        started = boundary(self.anchor_at, self.interval, self.interval_count, self.reset_index)
+        return started <= paid_at
 
     def with_balance(self, balance: int) -> Grant:
         return replace(self, balance=balance)

@@ -57,9 +57,10 @@ def restore_event_entries(
     kind: str,
     now: datetime,
 ) -> list[Grant]:
-    """Give back what an event's usage entries took, to the very grants that paid, last entry
-    first, each at most to its granted amount (a grant revoked since gets nothing back).
-    `units_to_restore` limits how many feature units go back (None: all of them)."""
+    """Give back, at instant `now`, what an event's usage entries took, to the very grants that
+    paid, last entry first, each at most to its granted amount; a grant revoked, expired or
+    reset since gets nothing back (`Grant.takes_back`). `units_to_restore` limits how many
+    feature units go back (None: all of them)."""
     live = {g.id: g for g in grants}
     recorded = store.grants.entries_of_event(event_id)
     paid = [e for e in recorded if e.kind == "usage"]
@@ -72,12 +73,16 @@ def restore_event_entries(
     for entry in reversed(paid):
         grant = live.get(entry.grant_id)
         credits = -entry.amount - restored[entry.grant_id]
-        if grant is None or credits <= 0 or (left is not None and left <= 0):
+        if credits <= 0 or (left is not None and left <= 0):
             continue
         units = entry.units or 0
         if left is not None and units > left:
             credits = credits * left // units if units else 0
             units = left
+        if grant is None or not grant.takes_back(entry.effective_at, now):
+            if left is not None:
+                left -= units  # these units were this grant's to take back: not restored
+            continue
         credits = min(credits, max(grant.granted - grant.balance, 0))
         if credits <= 0:
             continue

@@ -22,7 +22,6 @@ from allotment.domain.catalog import validate_id
 from allotment.domain.clock import to_ms
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.domain.grants import Grant
-from allotment.domain.intervals import boundary
 from allotment.services import customers as customer_service
 from allotment.services.balances import live_grants
 from allotment.services.changes import apply_changes
@@ -59,18 +58,13 @@ def _find(store: Store, event_id: object, idempotency_key: object) -> EventRecor
     return event
 
 
-def _cycle_started(grant: Grant) -> datetime | None:
-    if grant.interval is None or grant.anchor_at is None:
-        return None
-    return boundary(grant.anchor_at, grant.interval, grant.interval_count, grant.reset_index)
-
-
-def _room(grant: Grant | None, entry: EntryRecord, owed: int) -> tuple[int, str | None]:
+def _room(
+    grant: Grant | None, entry: EntryRecord, owed: int, now: datetime
+) -> tuple[int, str | None]:
     """How much of `owed` may go back to the grant that paid `entry`, and why not all."""
     if grant is None:
         return 0, "the grant has expired or been revoked since"
-    started = _cycle_started(grant)
-    if started is not None and started > entry.effective_at:
+    if not grant.takes_back(entry.effective_at, now):
         return 0, "the grant has reset since"
     back = min(owed, max(grant.granted - grant.balance, 0))
     return back, None if back == owed else "the grant is already back to its granted amount"
@@ -115,7 +109,7 @@ def reverse(
         if owed <= 0:
             continue
         grant = live.get(entry.grant_id)
-        back, reason = _room(grant, entry, owed)
+        back, reason = _room(grant, entry, owed, now)
         if grant is not None and back:
             units = (entry.units or 0) * back // paid
             ledger.append(
