@@ -137,18 +137,27 @@ _KEYS = [
 ]
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
+def migrated_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, label: str
+) -> Database:
+    """A migrated database of the fixture's kind (`request.param`: sqlite or postgresql): a
+    file in a temporary folder, or a throwaway PostgreSQL database."""
     if request.param == "sqlite":
-        directory: Path = tmp_path_factory.mktemp("api")
+        directory: Path = tmp_path_factory.mktemp(label)
         url = f"sqlite:///{directory / 'allotment.db'}"
     else:
         factory: Callable[[], str] = request.getfixturevalue("postgres_server")
         url = factory()
     database = Database(url)
     database.migrate()
+    return database
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    database = migrated_database(request, tmp_path_factory, "api")
     clock = FakeClock()
     with anyio.from_thread.start_blocking_portal() as portal:
         app = create_app(database, clock=clock)

@@ -32,7 +32,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import anyio.from_thread
@@ -46,7 +45,14 @@ from allotment.services import keys
 from allotment.storage import tables
 from allotment.storage.database import Database
 from allotment.storage.key_store import KeyStore
-from tests.api.conftest import Api, PortalTransport, fails, new_customer, seed_catalog
+from tests.api.conftest import (
+    Api,
+    PortalTransport,
+    fails,
+    migrated_database,
+    new_customer,
+    seed_catalog,
+)
 from tests.conftest import LONG, FakeClock
 
 pytestmark = pytest.mark.reliability
@@ -817,14 +823,7 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 def bench(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Bench]:
-    if request.param == "sqlite":
-        directory: Path = tmp_path_factory.mktemp("bad_inputs")
-        url = f"sqlite:///{directory / 'allotment.db'}"
-    else:
-        factory: Callable[[], str] = request.getfixturevalue("postgres_server")
-        url = factory()
-    database = Database(url)
-    database.migrate()
+    database = migrated_database(request, tmp_path_factory, "bad_inputs")
     clock = FakeClock()
     with database.transaction(write=True) as connection:
         key = keys.create(

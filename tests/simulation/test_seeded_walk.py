@@ -51,8 +51,8 @@ pytestmark = pytest.mark.reliability
 
 REPLAY = os.environ.get("ALLOTMENT_SIM_SEED")
 STEPS = int(os.environ.get("ALLOTMENT_SIM_STEPS") or (300 if LONG else 80))
-SQLITE_SEEDS = [int(REPLAY)] if REPLAY else list(range(500 if LONG else 30))
-POSTGRES_SEEDS = [int(REPLAY)] if REPLAY else list(range(60 if LONG else 4))
+SQLITE_SEEDS = [int(REPLAY)] if REPLAY else list(range(200 if LONG else 30))
+POSTGRES_SEEDS = [int(REPLAY)] if REPLAY else list(range(30 if LONG else 4))
 
 
 @dataclass

@@ -53,10 +53,13 @@ def _omitted_keys_are_optional(
 
 
 def _body_without(schema_ref: dict[str, Any], names: list[str], schemas: dict[str, Any]) -> Any:
-    """The request body of a path with parameters: those come from the path, not the body."""
+    """The request body of a path with parameters: those come from the path (which wins over
+    the body), so the body does not describe them."""
     schema = copy.deepcopy(schemas[_name(schema_ref)])
     if "required" in schema:
         schema["required"] = [k for k in schema["required"] if k not in names]
+    for name in names:
+        schema.get("properties", {}).pop(name, None)
     return schema
 
 

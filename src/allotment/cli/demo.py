@@ -7,7 +7,7 @@ import uuid
 from rich.console import Console
 from rich.table import Table
 
-from allotment import Allotment, AllotmentError, ErrorCode
+from allotment import Allotment, AllotmentError, ErrorCode, schemas
 
 
 def _ensure_catalog(autumn: Allotment) -> None:
@@ -32,6 +32,20 @@ def _ensure_catalog(autumn: Allotment) -> None:
             raise
 
 
+def balances_table(customer: schemas.Customer, title: str | None = None) -> Table:
+    """A customer's balances, one row a feature."""
+    table = Table("feature", "granted", "remaining", "usage", "next reset (ms)", title=title)
+    for feature_id, balance in customer.balances.items():
+        table.add_row(
+            feature_id,
+            str(balance.granted),
+            str(balance.remaining),
+            str(balance.usage),
+            str(balance.next_reset_at or "-"),
+        )
+    return table
+
+
 def run_demo(database_url: str | None, console: Console) -> None:
     with Allotment(database_url) as autumn:
         _ensure_catalog(autumn)
@@ -52,14 +66,5 @@ def run_demo(database_url: str | None, console: Console) -> None:
             f"{t.balance.remaining}, usage {t.balance.usage}"
         )
         customer = autumn.customers.get(customer_id=customer_id)
-        table = Table("feature", "granted", "remaining", "usage", "next reset (ms)")
-        for feature_id, balance in customer.balances.items():
-            table.add_row(
-                feature_id,
-                str(balance.granted),
-                str(balance.remaining),
-                str(balance.usage),
-                str(balance.next_reset_at),
-            )
-        console.print(table)
+        console.print(balances_table(customer))
         console.print(autumn.verify().summary())

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from allotment.api.limits import DEFAULT_MAX_BODY_BYTES
-from allotment.cli.demo import run_demo
+from allotment.cli.demo import balances_table, run_demo
 from allotment.cli.server import create_key, run_server
 from allotment.domain.clock import to_ms
 from allotment.domain.errors import AllotmentError
@@ -147,18 +147,7 @@ def customers_advance_test_clock(
     finally:
         engine.close()
     at = datetime.fromtimestamp(clock.frozen_time / 1000, UTC).isoformat()
-    table = Table(
-        "feature", "granted", "remaining", "usage", "next reset", title=f"{customer_id} at {at}"
-    )
-    for feature_id, balance in customer.balances.items():
-        table.add_row(
-            feature_id,
-            str(balance.granted),
-            str(balance.remaining),
-            str(balance.usage),
-            str(balance.next_reset_at or "-"),
-        )
-    console.print(table)
+    console.print(balances_table(customer, title=f"{customer_id} at {at}"))
     print(clock.frozen_time)
 
 
