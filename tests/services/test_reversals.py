@@ -181,3 +181,48 @@ def test_a_lock_that_lapses_before_the_reset_gives_back_before_it(
     clock.set(boundary + timedelta(days=1))  # both the lapse and the reset are noticed now
     assert credits(seeded) == 100
     assert seeded.verify().ok
+
+
+def test_a_lapse_noticed_late_sees_the_boundaries_before_it(
+    engine: Allotment, clock: FakeClock
+) -> None:
+    """Found by the seeded walk: a lock paid by a never-expiring rollover piece that the next
+    boundary closes (nothing left over) must not be given back to that piece when the lapse,
+    after the boundary, is only noticed later."""
+    clock.set(START)
+    engine.features.create(feature_id="work", name="Work", type_="metered", consumable=True)
+    engine.plans.create(
+        plan_id="main",
+        name="Main",
+        auto_enable=True,
+        items=[
+            {
+                "feature_id": "work",
+                "included": 8,
+                "reset": {"interval": "month"},
+                "rollover": {"max_percentage": 50, "expiry_duration_type": "forever"},
+            }
+        ],
+    )
+    engine.customers.get_or_create(customer_id="u")
+    boundary = datetime(2026, 2, 28, 12, tzinfo=UTC)
+    clock.set(boundary - timedelta(days=1))
+    engine.track(customer_id="u", feature_id="work", value=5)  # 3 left: a 3 piece next
+    next_boundary = datetime(2026, 3, 31, 12, tzinfo=UTC)
+    clock.set(next_boundary - timedelta(minutes=2))
+    engine.check(  # the lock is paid by the piece (3)
+        customer_id="u",
+        feature_id="work",
+        required_balance=3,
+        lock={
+            "lock_id": "l1",
+            "enabled": True,
+            "expires_at": to_ms(next_boundary + timedelta(minutes=1)),
+        },
+    )
+    clock.set(next_boundary - timedelta(minutes=1))
+    engine.track(customer_id="u", feature_id="work", value=8)  # nothing left at the boundary
+    clock.set(next_boundary + timedelta(days=2))  # boundary, then the lapse, noticed now
+    work = engine.customers.get(customer_id="u").balances["work"]
+    assert (work.remaining, work.rollovers) == (8, None)  # the emptied piece closed; no credit
+    assert engine.verify().ok

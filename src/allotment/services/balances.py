@@ -30,7 +30,10 @@ def live_grants(
         raise NeedsWrite
     if expired:
         store.customers.get_internal(customer_internal_id, lock=True)
-    for lock in expired:
+    for lock in sorted(expired, key=lambda held: (held.expires_at, held.id)):
+        # in time order: what fell due before the lapse (expiries, resets and their
+        # rollovers) happens first, so the lapse gives back to the grants as they were then
+        _catch_up(store, customer_internal_id, lock.expires_at)
         _expire_lock(store, lock, now)
     grants = store.grants.active(customer_internal_id, feature_ids)
     if any(g.expires_at is not None and g.expires_at <= now for g in grants):
@@ -91,6 +94,15 @@ def restore_event_entries(
         if left is not None:
             left -= units
     return apply_changes(store, grants, back, now)
+
+
+def _catch_up(store: Store, customer_internal_id: int, at: datetime) -> None:
+    """Apply the expiries and resets due at or before `at` (a past instant)."""
+    grants = store.grants.active(customer_internal_id, None)
+    if any(g.expires_at is not None and g.expires_at <= at for g in grants):
+        grants = _expire_grants(store, customer_internal_id, None, at)
+    if any(due_reset(g, at) is not None for g in grants):
+        apply_resets(store, grants, at)
 
 
 def _expire_lock(store: Store, lock: LockRecord, now: datetime) -> None:
