@@ -226,3 +226,32 @@ def test_a_lapse_noticed_late_sees_the_boundaries_before_it(
     work = engine.customers.get(customer_id="u").balances["work"]
     assert (work.remaining, work.rollovers) == (8, None)  # the emptied piece closed; no credit
     assert engine.verify().ok
+
+
+def test_a_release_gives_back_every_credit_when_units_were_rounded(
+    engine: Allotment, clock: FakeClock
+) -> None:
+    """Found by the long seeded walk: 25.47 units at 3 credits each spread over four grants
+    round to 2.576667 + 10.666667 + 10.666667 + 1.56 = 25.470001 units, and counting down from
+    the lock's 25.47 used to stop 0.000003 credits short."""
+    clock.set(START)
+    engine.features.create(feature_id="work", name="Work", type_="metered", consumable=True)
+    engine.features.create(
+        feature_id="pool",
+        name="Pool",
+        type_="credit_system",
+        credit_schema=[{"metered_feature_id": "work", "credit_cost": 3}],
+    )
+    engine.customers.get_or_create(customer_id="u")
+    for included in ("7.73", "32", "32", "32"):
+        engine.balances.create(customer_id="u", feature_id="pool", included_grant=Decimal(included))
+    engine.check(
+        customer_id="u",
+        feature_id="work",
+        required_balance=Decimal("25.47"),
+        lock={"lock_id": "l1", "enabled": True},
+    )
+    assert engine.customers.get(customer_id="u").balances["pool"].remaining == Decimal("27.32")
+    engine.balances.finalize(lock_id="l1", action="release")
+    assert engine.customers.get(customer_id="u").balances["pool"].remaining == Decimal("103.73")
+    assert engine.verify().ok

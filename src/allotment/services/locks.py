@@ -160,7 +160,10 @@ def finalize(
     if lock.event_id is None or final == lock.value:
         return
     if final < lock.value:
-        restore_event_entries(store, grants, lock.event_id, lock.value - final, "release", now)
+        # a release gives back every entry whole (units are rounded per entry, so counting
+        # them down from the lock's value could stop a millionth short)
+        units = None if final == 0 else lock.value - final
+        restore_event_entries(store, grants, lock.event_id, units, "release", now)
     else:
         entity = next(
             (
