@@ -56,14 +56,11 @@ class Grant:
     def remaining(self) -> int:
         return 0 if self.unlimited else max(self.balance, 0)
 
-    def takes_back(self, paid_at: datetime, at: datetime) -> bool:
-        """Whether credits this grant paid at `paid_at` may go back to it at instant `at`:
-        not if a new cycle has begun since (applied, or due by `at`), nor if it has expired by
-        `at`. A reversal and a lock's release follow this one rule."""
-        if self.expires_at is not None and self.expires_at <= at:
-            return False
-        if self.next_reset_at is not None and self.next_reset_at <= at:
-            return False
+    def takes_back(self, paid_at: datetime) -> bool:
+        """Whether credits this live grant paid at `paid_at` may go back to it: not if a new
+        cycle has begun since. Callers read it as of the instant of the give-back (expiries and
+        resets due by then already applied, so an expired grant is not live). A reversal and a
+        lock's release follow this one rule."""
         if self.interval is None or self.anchor_at is None or not self.reset_index:
             return True
         started = boundary(self.anchor_at, self.interval, self.interval_count, self.reset_index)

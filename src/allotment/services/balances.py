@@ -82,7 +82,7 @@ def restore_event_entries(
         if left is not None and units > left:
             credits = credits * left // units if units else 0
             units = left
-        if grant is None or not grant.takes_back(entry.effective_at, now):
+        if grant is None or not grant.takes_back(entry.effective_at):
             if left is not None:
                 left -= units  # these units were this grant's to take back: not restored
             continue

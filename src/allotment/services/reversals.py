@@ -58,13 +58,11 @@ def _find(store: Store, event_id: object, idempotency_key: object) -> EventRecor
     return event
 
 
-def _room(
-    grant: Grant | None, entry: EntryRecord, owed: int, now: datetime
-) -> tuple[int, str | None]:
+def _room(grant: Grant | None, entry: EntryRecord, owed: int) -> tuple[int, str | None]:
     """How much of `owed` may go back to the grant that paid `entry`, and why not all."""
     if grant is None:
         return 0, "the grant has expired or been revoked since"
-    if not grant.takes_back(entry.effective_at, now):
+    if not grant.takes_back(entry.effective_at):
         return 0, "the grant has reset since"
     back = min(owed, max(grant.granted - grant.balance, 0))
     return back, None if back == owed else "the grant is already back to its granted amount"
@@ -109,7 +107,7 @@ def reverse(
         if owed <= 0:
             continue
         grant = live.get(entry.grant_id)
-        back, reason = _room(grant, entry, owed, now)
+        back, reason = _room(grant, entry, owed)
         if grant is not None and back:
             units = (entry.units or 0) * back // paid
             ledger.append(
