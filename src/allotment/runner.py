@@ -2,7 +2,9 @@
 case as one transaction through `Runner.run`. Services never commit; this does.
 
 A read that finds a lazy reset due reruns as a write; a unique-key race surfaces as the error it
-means (a duplicate idempotency key) or is retried (two first requests creating one customer).
+means (a duplicate idempotency key) or is retried (two first requests creating one customer);
+a change the store refused as an overdraw (a balance that moved under the plan) is replanned,
+and raised if it repeats.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TypeVar
 from sqlalchemy.exc import IntegrityError
 
 from allotment.domain.clock import Clock, system_clock, truncate_to_ms
-from allotment.domain.errors import AllotmentError, ErrorCode
+from allotment.domain.errors import AllotmentError, ErrorCode, OverdrawRefused
 from allotment.services.errors import NeedsWrite
 from allotment.storage.database import Database
 from allotment.storage.store import Store
@@ -23,7 +25,7 @@ __all__ = ["Operation", "Runner"]
 
 T = TypeVar("T")
 Operation = Callable[[Store, datetime, bool], T]
-_UNIQUE_RACE_RETRIES = 3
+_RACE_RETRIES = 3
 
 
 class Runner:
@@ -36,7 +38,7 @@ class Runner:
 
     def run(self, org: str, env: str, operation: Operation[T], *, write: bool) -> T:
         now = self.now()
-        for attempt in range(_UNIQUE_RACE_RETRIES):
+        for attempt in range(_RACE_RETRIES):
             try:
                 with self.database.transaction(write=write) as connection:
                     return operation(
@@ -44,6 +46,9 @@ class Runner:
                     )
             except NeedsWrite:
                 write = True
+            except OverdrawRefused:
+                if attempt == _RACE_RETRIES - 1:
+                    raise
             except IntegrityError as error:
                 if "idempotency_key" in str(error.orig):
                     raise AllotmentError(
@@ -53,6 +58,6 @@ class Runner:
                     raise AllotmentError(
                         ErrorCode.LOCK_ALREADY_EXISTS, "a lock with this lock_id already exists"
                     ) from None
-                if attempt == _UNIQUE_RACE_RETRIES - 1:
+                if attempt == _RACE_RETRIES - 1:
                     raise
         raise RuntimeError("unreachable")  # pragma: no cover

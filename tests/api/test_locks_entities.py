@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from allotment.domain.clock import to_ms
+from allotment.services import ledger as ledger_service
+from allotment.storage.store import Store
 from tests.api.conftest import Api, Server, fails, new_customer, ok, unique
 
 
@@ -88,6 +90,87 @@ def test_override_value_only_with_confirm(catalog: Api) -> None:
     )
     assert "override_value" in fails(r, 400, "invalid_inputs")
     catalog.rpc("balances.finalize", {"lock_id": lock_id, "action": "release"})
+
+
+def ledger_verifies(server: Server) -> bool:
+    with server.database.transaction(write=False) as connection:
+        return ledger_service.verify(Store(connection, "", ""), all_tenants=True).ok
+
+
+def lock_values(api: Api, customer_id: str) -> list[Any]:
+    return [e["value"] for e in api.rpc("events.list", {"customer_id": customer_id})["list"]]
+
+
+def test_confirm_below_zero_gives_the_lock_back_and_refunds_on_top(
+    server: Server, catalog: Api
+) -> None:
+    """Issue 10 item 8, its example exactly: remaining 10, lock 8 -> 2, confirm -3 -> 13
+    (Autumn RF-2, server/tests/integration/balances/lock/basic/check-with-lock-refund.test.ts,
+    useautumn/autumn@187c0a7fd). The lock's event then costs -3."""
+    customer_id = new_customer(catalog, "basic")
+    catalog.rpc(
+        "balances.track", {"customer_id": customer_id, "feature_id": "messages", "value": 90}
+    )
+    lock_id = unique("lock")
+    assert (
+        ok(lock_check(catalog, customer_id, 8, {"lock_id": lock_id}))["balance"]["remaining"] == 2
+    )
+    body = {"lock_id": lock_id, "action": "confirm", "override_value": -3}
+    assert catalog.rpc("balances.finalize", body) == {"success": True}
+    balance = balance_of(catalog, customer_id, "messages")
+    assert (balance["remaining"], balance["usage"]) == (13, 87)
+    assert lock_values(catalog, customer_id) == [-3, 90]
+    fails(catalog.post("/v1/balances.finalize", body), 409, "lock_already_finalized")
+    assert ledger_verifies(server)
+
+
+def test_confirm_below_zero_never_goes_above_granted(server: Server, catalog: Api) -> None:
+    """Autumn AD-3 (check-with-lock-additional-deduct.test.ts): lock 5 of a full balance,
+    confirm -2: the balance is back to its granted amount, not above; the 2 that do not fit
+    are recorded on the event, not applied (issue 10 item 8, the negative-track rule)."""
+    customer_id = new_customer(catalog, "basic")
+    lock_id = unique("lock")
+    ok(lock_check(catalog, customer_id, 5, {"lock_id": lock_id}))
+    body = {"lock_id": lock_id, "action": "confirm", "override_value": -2}
+    catalog.rpc("balances.finalize", body)
+    assert balance_of(catalog, customer_id, "messages")["remaining"] == 100
+    assert lock_values(catalog, customer_id) == [-2]
+    assert ledger_verifies(server)
+
+
+def test_confirm_below_zero_on_a_credit_pool(server: Server, catalog: Api) -> None:
+    """Issue 10 item 8 on a credit system (3 credits each): 85, a lock of 2 (79), confirm
+    -3: the 6 credits come back and 9 are refunded on top (94)."""
+    customer_id = new_customer(catalog, "pro")
+    body = {"customer_id": customer_id, "feature_id": "premium_request", "value": 5}
+    catalog.rpc("balances.track", body)
+    lock_id = unique("lock")
+    ok(lock_check(catalog, customer_id, 2, {"lock_id": lock_id}, feature_id="premium_request"))
+    assert balance_of(catalog, customer_id, "credits")["remaining"] == 79
+    finalize = {"lock_id": lock_id, "action": "confirm", "override_value": -3}
+    catalog.rpc("balances.finalize", finalize)
+    assert balance_of(catalog, customer_id, "credits")["remaining"] == 94
+    assert ledger_verifies(server)
+
+
+def test_confirm_below_zero_after_a_reset(server: Server, catalog: Api) -> None:
+    """Issue 10 item 8 with the reversal rule: a lock taken before the customer's reset gives
+    nothing of its reservation to the new cycle; the refund of 3 still lands by the
+    negative-track rule (a new cycle used 6: 94 -> 97)."""
+    customer_id = new_customer(catalog, "basic")
+    resets_at = balance_of(catalog, customer_id, "messages")["next_reset_at"]
+    clock = {"customer_id": customer_id, "frozen_time": resets_at - 3_600_000}
+    catalog.rpc("customers.advance_test_clock", clock)
+    lock_id = unique("lock")
+    ok(lock_check(catalog, customer_id, 8, {"lock_id": lock_id}))
+    catalog.rpc("customers.advance_test_clock", {**clock, "frozen_time": resets_at + 300_000})
+    catalog.rpc(
+        "balances.track", {"customer_id": customer_id, "feature_id": "messages", "value": 6}
+    )
+    finalize = {"lock_id": lock_id, "action": "confirm", "override_value": -3}
+    catalog.rpc("balances.finalize", finalize)
+    assert balance_of(catalog, customer_id, "messages")["remaining"] == 97
+    assert ledger_verifies(server)
 
 
 def test_a_lock_on_a_credit_pool_reserves_credits(catalog: Api) -> None:

@@ -227,3 +227,26 @@ def test_rollovers_parse_in_the_client(js: dict[str, Any]) -> None:
     assert (balance["granted"], balance["remaining"]) == (164, 164)
     rollover = ok(js, "plans.get rolling")["items"][0]["rollover"]
     assert rollover["expiryDurationType"] == "forever" and rollover["maxPercentage"] == 50
+
+
+def test_loose_grants_in_the_client(js: dict[str, Any]) -> None:
+    """Issue 10 items 4-7 through autumn-js: `nextResetAt` is the first reset boundary
+    (Autumn `create/create-balance-next-reset-at.test.ts`); a balanceId is unique per customer
+    (`create/create-balance-with-id.test.ts`: 409 for the same customer, fine for another);
+    rollover without reset is refused (`validateCreateBalance.ts`, 400); `includedGrant` with
+    `remaining` sets both (`update/included/update-included-basic.test.ts`)."""
+    ok(js, "balances.create nextResetAt")
+    ok(js, "balances.create same balanceId, another customer")
+    assert ok(js, "balances.update includedGrant with remaining") == {"success": True}
+    (promo,) = ok(js, "customers.get user_3")["balances"]["loose_msg"]["breakdown"]
+    assert promo["id"] == "promo"
+    assert promo["reset"]["resetsAt"] == ok(js, "firstResetAt")
+    assert (promo["includedGrant"], promo["remaining"], promo["usage"]) == (75, 50, 25)
+    (other,) = ok(js, "customers.get user_4")["balances"]["loose_msg"]["breakdown"]
+    assert (other["id"], other["remaining"]) == ("promo", 20)
+    for step, status, code in [
+        ("error balances.create same balanceId, same customer", 409, "duplicate_balance_id"),
+        ("error balances.create rollover without reset", 400, "invalid_inputs"),
+    ]:
+        error = failed(js, step)
+        assert (error["statusCode"], error["json"]["code"]) == (status, code), step

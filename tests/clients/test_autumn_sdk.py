@@ -308,6 +308,27 @@ def test_lock_then_finalize_confirm_and_release(catalog: Catalog) -> None:
     assert error_of(raised) == (409, "lock_already_finalized")
 
 
+def test_confirm_with_a_negative_override_value(catalog: Catalog) -> None:
+    """Issue 10 item 8 through the official client's `override_value`: the reservation comes
+    back and the absolute value is refunded on top (Autumn RF-2,
+    server/tests/integration/balances/lock/basic/check-with-lock-refund.test.ts): 5 tracked
+    (85), a lock of 2 (79), confirm -3: the 6 credits come back and 9 more (94)."""
+    autumn = catalog.autumn
+    customer_id = catalog.customer("negative_confirm")
+    autumn.track(customer_id=customer_id, feature_id="premium_request", value=5, async_=False)
+    lock_id = f"{customer_id}_lock"
+    autumn.check(
+        customer_id=customer_id,
+        feature_id="premium_request",
+        required_balance=2,
+        lock={"lock_id": lock_id},
+    )
+    assert catalog.remaining(customer_id) == 79
+    confirmed = autumn.balances.finalize(lock_id=lock_id, action="confirm", override_value=-3)
+    assert confirmed.success is True
+    assert catalog.remaining(customer_id) == 94
+
+
 def test_check_with_send_event(catalog: Catalog) -> None:
     autumn = catalog.autumn
     customer_id = catalog.customer("send_event")

@@ -62,8 +62,9 @@ def test_update_sets_adds_and_sets_usage(engine: Allotment) -> None:
     assert balance(engine) == (100, 90, 10)
     engine.balances.update(customer_id="c", feature_id="msgs", usage=25)
     assert balance(engine) == (100, 75, 25)
+    # included_grant sets the granted amount only (Autumn's updateIncludedGrantV2.ts)
     engine.balances.update(customer_id="c", feature_id="msgs", included_grant=200)
-    assert balance(engine) == (200, 175, 25)
+    assert balance(engine) == (200, 75, 125)
     assert engine.verify().ok
 
 

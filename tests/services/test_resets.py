@@ -83,7 +83,10 @@ def test_lifetime_items_never_reset(engine: Allotment, clock: FakeClock) -> None
     clock.advance(days=800)
     balance = engine.customers.get(customer_id="u").balances["credits"]
     assert (balance.remaining, balance.next_reset_at) == (70, None)
-    assert balance.breakdown[0].reset is None
+    # issue 10 item 1: Autumn shows a lifetime row as interval "one_off", resets_at null
+    reset = balance.breakdown[0].reset
+    assert reset is not None
+    assert (reset.interval, reset.interval_count, reset.resets_at) == ("one_off", 1, None)
 
 
 def test_a_read_that_finds_a_due_reset_applies_it(engine: Allotment, clock: FakeClock) -> None:

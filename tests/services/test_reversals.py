@@ -146,8 +146,8 @@ def test_a_lock_across_a_reset_gives_nothing_to_the_new_cycle(
     seeded: Allotment, clock: FakeClock, how: str
 ) -> None:
     """The same rule as a reversal: a lock reserved before a reset and released (or lapsed)
-    after it does not raise the new cycle. The lapse counts at its own instant, even when it
-    is noticed only later."""
+    after it does not raise the new cycle (what it does not give back is recorded as
+    `unrestored`). The lapse counts at its own instant, even when it is noticed only later."""
     boundary = datetime(2026, 2, 28, 12, tzinfo=UTC)
     clock.set(boundary - timedelta(hours=1))
     seeded.check(
@@ -164,6 +164,7 @@ def test_a_lock_across_a_reset_gives_nothing_to_the_new_cycle(
     else:
         clock.set(boundary + timedelta(hours=3))  # lapsed at boundary + 1 h, noticed now
     assert credits(seeded) == 85
+    assert kinds(seeded).count("unrestored") == 1  # recorded, as a reversal records it
     assert seeded.verify().ok
 
 

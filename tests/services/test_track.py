@@ -52,8 +52,8 @@ def test_shorter_interval_before_longer_before_lifetime(engine: Allotment) -> No
     )
     engine.track(customer_id="c", feature_id="work", value=15)
     parts = engine.customers.get(customer_id="c").balances["work"].breakdown
-    by_reset = {(p.reset.interval if p.reset else "lifetime"): p.remaining for p in parts}
-    assert by_reset == {"day": 0, "month": 5, "lifetime": 10}
+    by_reset = {(p.reset.interval if p.reset else "none"): p.remaining for p in parts}
+    assert by_reset == {"day": 0, "month": 5, "one_off": 10}
 
 
 def test_main_plan_before_add_on(engine: Allotment) -> None:

@@ -33,6 +33,11 @@ Rules modelled:
 * reversal: each payment of the event goes back, last first, to the row that paid, at most
   up to its granted amount; nothing goes back to a row that has reset since (a new cycle
   began after the deduction), expired, or closed. A second reversal is refused.
+* locks: a lock reserves like a `reject` track. A release, a lapse (at its `expires_at`, in
+  time order with the boundaries and expiries around it) or a confirm at 0 gives the lock's
+  payments back by the reversal's rule. A confirm keeps them. A confirm at a negative value
+  (issue 10 item 8) gives them back by the same rule and then refunds the absolute value on
+  top, as a negative track would (reverse deduction order, never above granted).
 * each customer lives at its own present: its test clock's frozen instant, else the engine's.
 """
 
@@ -302,8 +307,10 @@ class Model:
             payment.row.balance -= payment.credits
         return payments
 
-    def refund(self, customer_id: str, value: Decimal) -> None:
-        """Refill in reverse deduction order, never above granted."""
+    def refund(self, customer_id: str, value: Decimal) -> list[str]:
+        """Refill in reverse deduction order, never above granted. Returns the features of the
+        rows refilled, in order."""
+        refilled: list[str] = []
         remaining = Fraction(value)
         for row in reversed(self.customers[customer_id].ordered()):
             if remaining <= 0:
@@ -317,7 +324,27 @@ class Model:
             if give <= 0:
                 continue
             row.balance += give
+            refilled.append(row.feature)
             remaining = Fraction(0) if give == need else remaining - Fraction(give) / cost
+        return refilled
+
+    def give_back(self, payments: Sequence[Payment]) -> None:
+        """A lock's release (or lapse, or confirm at 0): each payment, last first, back to the
+        row that paid, at most up to its granted amount, unless the row has reset, expired or
+        closed since."""
+        for payment in reversed(payments):
+            row = payment.row
+            if row.live and row.cycles == payment.cycle:
+                row.balance += min(payment.credits, max(row.granted - row.balance, Decimal(0)))
+
+    def confirm_below_zero(
+        self, customer_id: str, payments: Sequence[Payment], value: Decimal
+    ) -> None:
+        """A lock confirmed at `value` < 0: its event costs `value`. The reservation comes back
+        (`give_back`), then `-value` is refunded on top by the rule of a negative track."""
+        assert value < 0
+        self.give_back(payments)
+        self.refund(customer_id, -value)
 
     def record(
         self, event_id: str, customer_id: str, key: str | None, payments: list[Payment]

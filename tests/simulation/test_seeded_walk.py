@@ -15,10 +15,13 @@ replays exactly: `ALLOTMENT_SIM_SEED=<seed> pytest tests/simulation/test_seeded_
 (`ALLOTMENT_SIM_STEPS` sets the length). CI runs a fixed set of seeds; `ALLOTMENT_LONG=1` runs
 many more, longer.
 
-Lock rule modelled (the same as a reversal's): a release or a lapse gives each payment back,
-last first, to the row that paid, at most up to its granted amount, and nothing to a row that
-has reset, expired or closed by the instant of the release; a lapse happens at its
-`expires_at`, in time order with the boundaries and expiries around it.
+Lock rule modelled (the same as a reversal's): a release, a lapse or a confirm at 0 gives each
+payment back, last first, to the row that paid, at most up to its granted amount, and nothing
+to a row that has reset, expired or closed by the instant of the release; a lapse happens at
+its `expires_at`, in time order with the boundaries and expiries around it. A confirm at a
+negative `override_value` (issue 10 item 8) does the same and then refunds the absolute value
+on top by the rule of a negative track (reverse deduction order, never above granted); the
+lock's event then costs that negative value.
 """
 
 from __future__ import annotations
@@ -26,25 +29,24 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from tests.conftest import LONG, POSTGRES_SERVER, REQUIRE_POSTGRES, _postgres_reachable
-from tests.simulation.model import WORK, MainItem, Payment, RolloverRule
+from tests.simulation.model import WORK, MainItem, RolloverRule
 from tests.simulation.test_stateful_model import (
     COSTS,
     CUSTOMERS,
+    FINALIZE_HOWS,
+    LOCK_MINUTES,
     MAX_LOOSE,
     MAX_TOPUPS,
     STARTS,
     PostgresMachine,
     SQLiteMachine,
     _item,
-    _ms,
 )
 
 pytestmark = pytest.mark.reliability
@@ -53,14 +55,6 @@ REPLAY = os.environ.get("ALLOTMENT_SIM_SEED")
 STEPS = int(os.environ.get("ALLOTMENT_SIM_STEPS") or (300 if LONG else 80))
 SQLITE_SEEDS = [int(REPLAY)] if REPLAY else list(range(200 if LONG else 30))
 POSTGRES_SEEDS = [int(REPLAY)] if REPLAY else list(range(30 if LONG else 4))
-
-
-@dataclass
-class HeldLock:
-    lock_id: str
-    customer_id: str
-    payments: list[Payment]
-    expires_at: datetime
 
 
 def _amount(rng: random.Random) -> Decimal:
@@ -100,73 +94,16 @@ def _plan(rng: random.Random, scale: int = 1) -> list[MainItem]:
 
 
 class Walk:
-    """The stateful machine plus locks and plan edits, driven by one seed."""
+    """The stateful machine (locks included) plus plan edits, driven by one seed."""
 
     def __init__(self, machine: SQLiteMachine | PostgresMachine, seed: int) -> None:
         self.machine = machine
         self.rng = random.Random(seed)
-        self.held: list[HeldLock] = []
-        self.locks = 0
-        self.released = 0
-        self.lapsed = 0
         self.plan_version = 1
 
-    # the model's side of locks -------------------------------------------------------------
-
-    def _give_back(self, payments: list[Payment]) -> None:
-        for payment in reversed(payments):
-            row = payment.row
-            if row.live and row.cycles == payment.cycle:
-                row.balance += min(payment.credits, max(row.granted - row.balance, Decimal(0)))
-
     def sync(self) -> None:
-        """Bring the model to every customer's present, lapsing held locks at their own
-        instants (in time order with the boundaries and expiries around them)."""
-        m = self.machine.m
-        for customer_id in m.customers:
-            present = self.machine._present(customer_id)
-            for lock in sorted(self.held, key=lambda h: (h.expires_at, h.lock_id)):
-                if lock.customer_id == customer_id and lock.expires_at <= present:
-                    m.advance(customer_id, lock.expires_at)
-                    self._give_back(lock.payments)
-                    self.held.remove(lock)
-                    self.lapsed += 1
-            m.advance(customer_id, present)
-
-    # operations of the walk ----------------------------------------------------------------
-
-    def reserve(self) -> None:
-        mc = self.machine
-        customer_id = mc._customer(self.rng.randint(0, 1))
-        self.sync()
-        value = _amount(self.rng)
-        now = mc._present(customer_id)
-        expires = now + timedelta(minutes=self.rng.choice([1, 30, 600, 1440]))
-        self.locks += 1
-        lock_id = f"lock_{self.locks}"
-        _, _, answering = mc.m.check(customer_id, value)
-        response = mc.e.check(
-            customer_id=customer_id,
-            feature_id=WORK,
-            required_balance=value,
-            lock={"lock_id": lock_id, "enabled": True, "expires_at": _ms(expires)},
-        )
-        fits = answering is not None and mc.m.fits(customer_id, value)
-        assert response.allowed is fits, (lock_id, value, response)
-        if fits:
-            payments = mc.m.deduct(customer_id, value, reject=True)
-            self.held.append(HeldLock(lock_id, customer_id, payments, expires))
-
-    def finalize(self) -> None:
-        if not self.held:
-            return
-        self.sync()
-        lock = self.held.pop(self.rng.randrange(len(self.held)))
-        action = self.rng.choice(["confirm", "release"])
-        self.machine.e.balances.finalize(lock_id=lock.lock_id, action=action)
-        if action == "release":
-            self._give_back(lock.payments)
-            self.released += 1
+        """Bring the model to every customer's present (the machine lapses held locks)."""
+        self.machine._sync()
 
     def edit_plan(self) -> None:
         """New amounts for the main plan: a new version for customers attached later."""
@@ -233,10 +170,29 @@ class Walk:
                     "offset_ms": rng.choice([-1, 0, 1]),
                 },
             ),
-            (4, "reserve", dict),
-            (4, "finalize", dict),
+            (
+                4,
+                "reserve",
+                lambda: {
+                    "index": who(),
+                    "value": _amount(rng),
+                    "minutes": rng.choice(LOCK_MINUTES),
+                },
+            ),
             (1, "edit_plan", dict),
         ]
+        if self.machine.held:
+            choices.append(
+                (
+                    4,
+                    "finalize",
+                    lambda: {
+                        "pick": rng.randint(0, 40),
+                        "how": rng.choice(FINALIZE_HOWS),
+                        "refund": _amount(rng),
+                    },
+                )
+            )
         if len(m.customers) < len(CUSTOMERS):
             choices.append((3, "add_customer", dict))
         if topups < MAX_TOPUPS:
@@ -278,8 +234,8 @@ class Walk:
         weights = [weight for weight, _, _ in choices]
         _, name, arguments = self.rng.choices(choices, weights)[0]
         args = arguments()
-        if name in ("reserve", "finalize", "edit_plan"):
-            getattr(self, name)()
+        if name == "edit_plan":
+            self.edit_plan()
         else:
             self.sync()
             getattr(self.machine, name)(**args)
@@ -294,8 +250,6 @@ class Walk:
 def _walk(machine: SQLiteMachine | PostgresMachine, seed: int, steps: int) -> None:
     setup = random.Random(f"setup-{seed}")
     walk = Walk(machine, seed)
-    # the stateful machine's own _sync must also lapse the walk's locks
-    machine._sync = walk.sync  # type: ignore[method-assign]
     done: list[str] = []
     try:
         machine.setup(
@@ -320,8 +274,9 @@ def _walk(machine: SQLiteMachine | PostgresMachine, seed: int, steps: int) -> No
     finally:
         machine.teardown()
     print(
-        f"seed {seed}: {steps} steps, {walk.locks} locks ({walk.released} released, "
-        f"{walk.lapsed} lapsed), {walk.plan_version} plan versions, {len(machine.m.events)} events"
+        f"seed {seed}: {steps} steps, {machine.locks} locks ({machine.released} released, "
+        f"{machine.lapsed} lapsed, {machine.below_zero} confirmed below zero), "
+        f"{walk.plan_version} plan versions, {len(machine.m.events)} events"
     )
 
 

@@ -2,8 +2,10 @@
 
 Hypothesis drives `allotment.Allotment` (on a fresh SQLite file per example, and on a throwaway
 PostgreSQL database per example when a server is reachable) with random tracks, refunds, checks,
-atomic check-and-deduct, idempotent tracks, event reversals, add-on attaches, loose expiring
-grants, clock travel (the engine's clock and per-customer test clocks), and compares every
+atomic check-and-deduct, idempotent tracks, event reversals, locks (reserved by check, then
+confirmed as they are, at 0 or at a negative value, released, or left to lapse), add-on
+attaches, loose expiring grants, clock travel (the engine's clock and per-customer test
+clocks), and compares every
 balance, rollovers included, with the reference model in `tests/simulation/model.py`, written
 from DESIGN.md's domain rules and the features' stated rules. The model imports nothing from
 the engine's domain or services code.
@@ -19,6 +21,8 @@ The rules themselves are listed in the model's docstring. What each step compare
 * every track/check answer with the model's answering balance;
 * every reversal's per-payment report (feature, amount, restored) and its errors
   (`event_already_reversed`, `event_not_found`);
+* every lock's answer (allowed or not), and after a confirm the value of the lock's event
+  (the lock's value, 0, or the negative `override_value`: issue 10 item 8);
 * after every step, every customer's balances at its own present: granted / remaining / usage
   (rollovers included), the breakdown row by row (rollovers excluded), the live rollover
   pieces (granted, balance, expires_at), and `engine.verify().ok`.
@@ -36,6 +40,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
@@ -160,6 +165,22 @@ def _item(item: MainItem) -> dict[str, Any]:
     return wire
 
 
+@dataclass
+class HeldLock:
+    lock_id: str
+    customer_id: str
+    value: Decimal
+    payments: list[Payment]
+    expires_at: datetime
+
+
+# how a held lock is finalized: confirmed as reserved, confirmed at 0, confirmed at a negative
+# `override_value` (issue 10 item 8: the reservation comes back and the rest is refunded on
+# top; drawn twice as often), or released
+FINALIZE_HOWS = ("keep", "zero", "below_zero", "below_zero", "release")
+LOCK_MINUTES = (1, 30, 600, 1440)
+
+
 def _stale(payment: Payment) -> bool:
     """The row that paid has since reset, expired or closed: nothing goes back to it."""
     return not payment.row.live or payment.row.cycles != payment.cycle
@@ -187,6 +208,11 @@ class EngineVersusModel(RuleBasedStateMachine):
         self.clock = FakeClock()
         self.model: Model | None = None
         self.loose = 0
+        self.held: list[HeldLock] = []
+        self.locks = 0
+        self.released = 0
+        self.lapsed = 0
+        self.below_zero = 0
 
     # database lifecycle, per example ----------------------------------------------------
 
@@ -222,8 +248,17 @@ class EngineVersusModel(RuleBasedStateMachine):
         return self.m.customers[customer_id].frozen or self.clock()
 
     def _sync(self) -> None:
+        """Bring the model to every customer's present, lapsing held locks at their own
+        instants (in time order with the boundaries and expiries around them)."""
         for customer_id in self.m.customers:
-            self.m.advance(customer_id, self._present(customer_id))
+            present = self._present(customer_id)
+            for lock in sorted(self.held, key=lambda h: (h.expires_at, h.lock_id)):
+                if lock.customer_id == customer_id and lock.expires_at <= present:
+                    self.m.advance(customer_id, lock.expires_at)
+                    self.m.give_back(lock.payments)
+                    self.held.remove(lock)
+                    self.lapsed += 1
+            self.m.advance(customer_id, present)
 
     def _expect_error(self, call: Callable[[], object], code: str) -> None:
         with pytest.raises(AllotmentError) as raised:
@@ -384,7 +419,7 @@ class EngineVersusModel(RuleBasedStateMachine):
         )
         paid = self.m.deduct(customer_id, value, reject=reject)
         self._record(customer_id, response, None, paid)
-        self._compare_track_balance(customer_id, response.balance)
+        self._compare_track_balance(customer_id, response.balance, [p.row.feature for p in paid])
 
     @rule(
         index=who,
@@ -412,7 +447,7 @@ class EngineVersusModel(RuleBasedStateMachine):
             return
         if reach in ("used", "pool_used"):
             response = self.e.track(customer_id=customer_id, feature_id=WORK, value=-value)
-            self.m.refund(customer_id, value)
+            changed = self.m.refund(customer_id, value)
             self._record(customer_id, response, None, [])
         elif behavior == "reject" and not self.m.fits(customer_id, value):
             self._expect_error(
@@ -428,16 +463,17 @@ class EngineVersusModel(RuleBasedStateMachine):
             )
             paid = self.m.deduct(customer_id, value, reject=behavior == "reject")
             self._record(customer_id, response, None, paid)
-        self._compare_track_balance(customer_id, response.balance)
+            changed = [p.row.feature for p in paid]
+        self._compare_track_balance(customer_id, response.balance, changed)
 
     @rule(index=who, value=amounts)
     def refund(self, index: int, value: Decimal) -> None:
         customer_id = self._customer(index)
         self._sync()
         response = self.e.track(customer_id=customer_id, feature_id=WORK, value=-value)
-        self.m.refund(customer_id, value)
+        changed = self.m.refund(customer_id, value)
         self._record(customer_id, response, None, [])  # a refund takes nothing to give back
-        self._compare_track_balance(customer_id, response.balance)
+        self._compare_track_balance(customer_id, response.balance, changed)
 
     @rule(
         index=who,
@@ -497,6 +533,58 @@ class EngineVersusModel(RuleBasedStateMachine):
         assert response.allowed is allowed
         assert response.required_balance == echoed
         self._compare_answer(customer_id, answering, response.balance)
+
+    # rules: locks -----------------------------------------------------------------------------
+
+    @rule(index=who, value=amounts, minutes=st.sampled_from(LOCK_MINUTES))
+    def reserve(self, index: int, value: Decimal, minutes: int) -> None:
+        """A check that reserves `value` (all or nothing) until `minutes` from now."""
+        customer_id = self._customer(index)
+        self._sync()
+        now = self._present(customer_id)
+        expires = now + timedelta(minutes=minutes)
+        self.locks += 1
+        lock_id = f"lock_{self.locks}"
+        _, _, answering = self.m.check(customer_id, value)
+        response = self.e.check(
+            customer_id=customer_id,
+            feature_id=WORK,
+            required_balance=value,
+            lock={"lock_id": lock_id, "enabled": True, "expires_at": _ms(expires)},
+        )
+        fits = answering is not None and self.m.fits(customer_id, value)
+        assert response.allowed is fits, (lock_id, value, response)
+        if fits:
+            payments = self.m.deduct(customer_id, value, reject=True)
+            self.held.append(HeldLock(lock_id, customer_id, value, payments, expires))
+
+    @precondition(lambda self: bool(self.held))
+    @rule(pick=st.integers(0, 40), how=st.sampled_from(FINALIZE_HOWS), refund=amounts)
+    def finalize(self, pick: int, how: str, refund: Decimal) -> None:
+        """Finalize one held lock (see FINALIZE_HOWS); below zero the override is `-refund`."""
+        self._sync()
+        if not self.held:  # every held lock lapsed meanwhile
+            return
+        lock = self.held.pop(pick % len(self.held))
+        final = {"keep": lock.value, "zero": Decimal(0), "below_zero": -refund}.get(how)
+        if how == "release":
+            self.e.balances.finalize(lock_id=lock.lock_id, action="release")
+            self.m.give_back(lock.payments)
+            self.released += 1
+        else:
+            override = None if how == "keep" else final
+            self.e.balances.finalize(
+                lock_id=lock.lock_id, action="confirm", override_value=override
+            )
+            if how == "zero":
+                self.m.give_back(lock.payments)
+            elif how == "below_zero":
+                assert final is not None
+                self.m.confirm_below_zero(lock.customer_id, lock.payments, final)
+                self.below_zero += 1
+        page = self.e.events.list(customer_id=lock.customer_id, limit=1000).list
+        (event,) = [e for e in page if e.properties.get("lock_id") == lock.lock_id]
+        assert event.value == (Decimal(0) if final is None else final), (lock, how, event)
 
     # rules: reversals -------------------------------------------------------------------------
 
@@ -623,10 +711,16 @@ class EngineVersusModel(RuleBasedStateMachine):
         c = self.m.customers[customer_id]
         assert balance.remaining == c.total(answering)
 
-    def _compare_track_balance(self, customer_id: str, balance: Any) -> None:
-        """Track answers with the own balance if the customer has one, else the pool's."""
+    def _compare_track_balance(self, customer_id: str, balance: Any, paid: list[str]) -> None:
+        """Track answers with the own balance if the customer has one and it absorbed some of
+        the value (or nothing paid at all), else the balance that paid, else the pool's
+        (issue 10 item 3; `paid`: the features of the rows changed, in order)."""
         c = self.m.customers[customer_id]
-        answering = WORK if c.has(WORK) else POOL if c.has(POOL) else None
+        if c.has(WORK) and (not paid or WORK in paid):
+            answering: str | None = WORK
+        else:
+            present = [f for f in [*paid, POOL, WORK] if c.has(f)]
+            answering = present[0] if present else None
         self._compare_answer(customer_id, answering, balance)
 
     # invariants ----------------------------------------------------------------------------
@@ -779,6 +873,30 @@ def test_a_reversal_gives_nothing_back_to_a_grant_that_has_reset() -> None:
     )
     (work,) = machine.m.customers[CUSTOMERS[0]].rows
     assert work.balance == Decimal(10)
+
+
+def test_a_lock_confirmed_below_zero_gives_back_and_refunds_on_top() -> None:
+    """Issue 10 item 8, played every time through the machine: remaining 10 (of 15), a lock
+    of 8 (2 left), confirm at -3: 13. Then a lock of 4 held across the reset and confirmed at
+    -3 after it: nothing of it goes back to the new cycle, the 3 are refunded on top of what
+    the new cycle used. (Autumn: check-with-lock-refund.test.ts, RF-2.)"""
+    machine = _scenario(
+        [
+            ("track", {"index": 0, "value": Decimal(5), "behavior": None}),
+            ("reserve", {"index": 0, "value": Decimal(8), "minutes": 30}),
+            ("finalize", {"pick": 0, "how": "below_zero", "refund": Decimal(3)}),
+            ("advance_to_an_edge", {"offset_ms": -1}),
+            ("reserve", {"index": 0, "value": Decimal(4), "minutes": 30}),
+            ("advance_to_an_edge", {"offset_ms": 0}),
+            ("track", {"index": 0, "value": Decimal(6), "behavior": None}),
+            ("finalize", {"pick": 0, "how": "below_zero", "refund": Decimal(3)}),
+        ],
+        cost=Decimal(1),
+        items=[MainItem(WORK, Decimal(15), True)],
+    )
+    (work,) = machine.m.customers[CUSTOMERS[0]].rows
+    assert work.balance == Decimal(12)  # 15 - 6 + 3; the 4 reserved before the reset are gone
+    assert machine.below_zero == 2
 
 
 def test_rollovers_are_drawn_first_and_trimmed_oldest_first() -> None:

@@ -23,7 +23,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from allotment.api.auth import Authenticator
-from allotment.api.context import RequestContext, is_legacy_version
+from allotment.api.context import (
+    RequestContext,
+    creates_missing_customers,
+    is_legacy_version,
+)
 from allotment.api.errors import status_of
 from allotment.api.limits import Limits, RateLimiter
 from allotment.api.openapi import openapi_document
@@ -119,14 +123,16 @@ def _handle(
                 )
             except ValidationError as error:
                 raise invalid(_describe(error)) from None
+            version = request.headers.get("x-api-version")
             context = RequestContext(
                 runner,
                 principal.org,
                 principal.env,
                 publishable,
-                is_legacy_version(request.headers.get("x-api-version")),
+                is_legacy_version(version),
                 request.headers.get("idempotency-key"),
                 f"api_key:{principal.prefix}",
+                creates_missing_customers(version),
             )
             result = await run_in_threadpool(endpoint.handler, context, body)
             return _json(result)

@@ -11,12 +11,31 @@ from allotment.runner import Operation, Runner
 T = TypeVar("T")
 
 
+def _major_minor(header: str | None) -> tuple[int, int] | None:
+    """`x-api-version` as (major, minor); None when absent or unreadable (the newest)."""
+    parts = (header or "").strip().lstrip("vV").split(".")
+
+    def number(text: str) -> int | None:
+        return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
+
+    major = number(parts[0])
+    if major is None:
+        return None
+    minor = number(parts[1]) if len(parts) > 1 else 0
+    return major, minor or 0
+
+
 def is_legacy_version(header: str | None) -> bool:
     """1.x (and 0.x) clients get Autumn's 1.2 shapes; anything else gets the current ones."""
-    if not header:
-        return False
-    head = header.strip().lstrip("vV").split(".")[0]
-    return head.isascii() and head.isdigit() and int(head) < 2
+    version = _major_minor(header)
+    return version is not None and version[0] < 2
+
+
+def creates_missing_customers(header: str | None) -> bool:
+    """Before API 2.1, check and track create an unknown customer (from `customer_data`);
+    from 2.1 on they answer 404 `customer_not_found` (Autumn)."""
+    version = _major_minor(header)
+    return version is not None and version < (2, 1)
 
 
 @dataclass(frozen=True)
@@ -28,6 +47,7 @@ class RequestContext:
     legacy: bool
     idempotency_key: str | None = None
     actor: str = "api"  # who makes manual changes: the API key's prefix
+    auto_create: bool = False  # API < 2.1: check and track create a missing customer
 
     def read(self, operation: Operation[T]) -> T:
         return self.runner.run(self.org, self.env, operation, write=False)

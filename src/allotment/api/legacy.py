@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from allotment import schemas
+from allotment.services.presenters import ONE_OFF
 
 
 def _balance_fields(balance: schemas.Balance | None) -> dict[str, Any]:
@@ -22,7 +23,11 @@ def _balance_fields(balance: schemas.Balance | None) -> dict[str, Any]:
             "overage_allowed": False,
             "usage_limit": None,
         }
-    intervals = {p.reset.interval for p in balance.breakdown if p.reset is not None}
+    intervals = {
+        p.reset.interval
+        for p in balance.breakdown
+        if p.reset is not None and p.reset.interval != ONE_OFF
+    }
     interval: str | None = "multiple" if len(intervals) > 1 else next(iter(intervals), "lifetime")
     return {
         "interval": interval,

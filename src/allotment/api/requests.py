@@ -189,6 +189,7 @@ class BalanceCreateRequest(_Body):
     reset: ItemReset | None = None
     expires_at: int | None = None
     rollover: dict[str, Any] | None = None
+    next_reset_at: int | None = None  # Unix ms: the first reset boundary (needs `reset`)
     balance_id: str | None = None
 
 

@@ -105,7 +105,7 @@ def _take(
     return max(remaining, Fraction(0))
 
 
-def _absorber(candidates: Sequence[Candidate], behavior: OverageBehavior) -> Candidate | None:
+def absorber(candidates: Sequence[Candidate], behavior: OverageBehavior) -> Candidate | None:
     if behavior is OverageBehavior.OVERFLOW:
         return candidates[0] if candidates else None
     return next((c for c in candidates if c.continuous and not c.is_pool), None)
@@ -127,9 +127,9 @@ def plan_deduction(
             raise AllotmentError(
                 ErrorCode.INSUFFICIENT_BALANCE, "insufficient balance for this feature"
             )
-        absorber = _absorber(candidates, behavior)
-        if absorber is not None:
-            tally.add(absorber.grant.id, _credits_for(remaining, absorber.cost), remaining)
+        absorber_ = absorber(candidates, behavior)
+        if absorber_ is not None:
+            tally.add(absorber_.grant.id, _credits_for(remaining, absorber_.cost), remaining)
             remaining = Fraction(0)
     deductions = [
         Deduction(c, tally.credits[c.grant.id], round(tally.units[c.grant.id]))

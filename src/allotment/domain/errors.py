@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["AllotmentError", "ErrorCode"]
+__all__ = ["AllotmentError", "ErrorCode", "OverdrawRefused"]
 
 
 class ErrorCode:
@@ -44,3 +44,22 @@ class AllotmentError(Exception):
 
 def invalid(message: str) -> AllotmentError:
     return AllotmentError(ErrorCode.INVALID_INPUTS, message)
+
+
+class OverdrawRefused(AllotmentError):
+    """The store refused a balance change that would take a grant below its floor (see
+    `GrantStore.add_to_balances`): nothing of it was written, and the transaction rolls back.
+    The engine plans every change within the floors, or names the grants it means to take past
+    them, so this is a balance that moved under the plan (the runner replans) or a bug. A client
+    sees `insufficient_balance`, nothing applied, as with `reject`."""
+
+    def __init__(self, grant_ids: list[int]) -> None:
+        """`grant_ids`: the grant refused, or the guarded grants of the call, one of which was
+        (the store counts the rows a batch changed, not which)."""
+        names = ", ".join(str(g) for g in grant_ids)
+        which = f"grant {names}" if len(grant_ids) == 1 else f"one of grants {names}"
+        super().__init__(
+            ErrorCode.INSUFFICIENT_BALANCE,
+            f"refused: the change would take {which} below its floor; nothing was applied",
+        )
+        self.grant_ids = grant_ids

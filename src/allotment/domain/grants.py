@@ -31,7 +31,7 @@ class Grant:
     interval_count: int = 1
     anchor_at: datetime | None = None
     next_reset_at: datetime | None = None
-    reset_index: int = 0
+    reset_index: int = 0  # the last boundary applied; -1: before boundary 0 (the anchor)
     expires_at: datetime | None = None
     plan_id: str | None = None
     customer_plan_id: int | None = None
@@ -61,8 +61,8 @@ class Grant:
         cycle has begun since. Callers read it as of the instant of the give-back (expiries and
         resets due by then already applied, so an expired grant is not live). A reversal and a
         lock's release follow this one rule."""
-        if self.interval is None or self.anchor_at is None or not self.reset_index:
-            return True
+        if self.interval is None or self.anchor_at is None or self.reset_index < 0:
+            return True  # no boundary has passed yet
         started = boundary(self.anchor_at, self.interval, self.interval_count, self.reset_index)
         return started <= paid_at
 

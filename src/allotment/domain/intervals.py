@@ -1,7 +1,9 @@
 """Reset intervals and cycle boundaries.
 
 A balance with a reset has a cycle *anchor* (the instant it was granted) and resets at the
-boundaries `anchor + k * interval_count * interval` for k = 1, 2, ... Boundaries are always
+boundaries `anchor + k * interval_count * interval` for k = 1, 2, ... (a loose grant given an
+explicit first boundary, `next_reset_at`, is anchored there and resets at k = 0, 1, ...,
+its `reset_index` starting at -1). Boundaries are always
 computed from the anchor, never chained from the previous boundary, so month-end clamping never
 drifts: a cycle anchored on Jan 31 resets on Feb 28 (29 in a leap year), Mar 31, Apr 30, ...
 (Autumn without a payment-provider subscription chains, and drifts to the 28th; this is a

@@ -72,8 +72,11 @@ class Balances(Namespace):
         reset: dict[str, Any] | None = None,
         rollover: dict[str, Any] | None = None,
         expires_at: int | None = None,
+        next_reset_at: int | None = None,
         balance_id: str | None = None,
     ) -> schemas.Success:
+        """`next_reset_at` (Unix ms, with `reset`): the first reset boundary; later ones keep
+        its anchor."""
         self._write(
             lambda store, now, _: grant_service.create(
                 store,
@@ -86,6 +89,7 @@ class Balances(Namespace):
                 reset=reset,
                 expires_at=expires_at,
                 rollover=rollover,
+                next_reset_at=next_reset_at,
                 balance_id=balance_id,
             )
         )

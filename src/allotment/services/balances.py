@@ -62,8 +62,9 @@ def restore_event_entries(
 ) -> list[Grant]:
     """Give back, at instant `now`, what an event's usage entries took, to the very grants that
     paid, last entry first, each at most to its granted amount; a grant revoked, expired or
-    reset since gets nothing back (`Grant.takes_back`). `units_to_restore` limits how many
-    feature units go back (None: all of them)."""
+    reset since gets nothing back (`Grant.takes_back`), recorded as an `unrestored` entry of
+    amount 0, as a reversal does. `units_to_restore` limits how many feature units go back
+    (None: all of them)."""
     live = {g.id: g for g in grants}
     recorded = store.grants.entries_of_event(event_id)
     paid = [e for e in recorded if e.kind == "usage"]
@@ -83,8 +84,14 @@ def restore_event_entries(
             credits = credits * left // units if units else 0
             units = left
         if grant is None or not grant.takes_back(entry.effective_at):
+            # these units were this grant's to take back: not restored, and recorded so
+            back.append(
+                EntryRecord(
+                    entry.grant_id, "unrestored", 0, now, event_id, -units, entry.feature_id
+                )
+            )
             if left is not None:
-                left -= units  # these units were this grant's to take back: not restored
+                left -= units
             continue
         credits = min(credits, max(grant.granted - grant.balance, 0))
         if credits <= 0:

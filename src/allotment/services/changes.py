@@ -3,7 +3,7 @@ the sum of its entries."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from allotment.domain.grants import Grant
@@ -12,7 +12,11 @@ from allotment.storage.store import Store
 
 
 def apply_changes(
-    store: Store, grants: Sequence[Grant], entries: Sequence[EntryRecord], now: datetime
+    store: Store,
+    grants: Sequence[Grant],
+    entries: Sequence[EntryRecord],
+    now: datetime,
+    past_floor: Collection[int] = (),
 ) -> list[Grant]:
     """Write the entries and move each touched balance by the sum of its entries. Returns the
     grants as they are afterwards."""
@@ -20,6 +24,6 @@ def apply_changes(
     for entry in entries:
         deltas[entry.grant_id] = deltas.get(entry.grant_id, 0) + entry.amount
     deltas = {gid: delta for gid, delta in deltas.items() if delta}
-    store.grants.add_to_balances(deltas)
+    store.grants.add_to_balances(deltas, past_floor)
     store.grants.append_entries(entries, now)
     return [g.with_balance(g.balance + deltas.get(g.id, 0)) for g in grants]

@@ -5,17 +5,17 @@ goodwill credits, with an optional reset and expiry. Every change is a ledger en
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from allotment.domain.amounts import MAX_AMOUNT, MAX_UNITS, parse_amount, to_units
-from allotment.domain.catalog import FeatureType, parse_reset, validate_id
+from allotment.domain.catalog import Feature, FeatureType, parse_reset, validate_id
 from allotment.domain.clock import LATEST_MS, from_ms
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.domain.grants import Grant, deduction_sort_key
 from allotment.domain.intervals import Interval
 from allotment.domain.resets import first_reset_at
-from allotment.domain.rollovers import parse_rollover
+from allotment.domain.rollovers import RolloverRule, parse_rollover
 from allotment.services import features as feature_service
 from allotment.services import subjects
 from allotment.services.changes import apply_changes
@@ -39,6 +39,37 @@ def _moment(raw: object, field: str, now: datetime) -> datetime | None:
     return moment
 
 
+def _first_reset(raw: object, interval: Interval | None, now: datetime) -> datetime | None:
+    """An explicit first reset boundary (Autumn's `next_reset_at`): it needs a reset, and must
+    be in the customer's future (a past one would cycle the balance just created)."""
+    if raw is None:
+        return None
+    if interval is None:
+        raise invalid("next_reset_at needs a reset: a balance without one never resets")
+    return _moment(raw, "next_reset_at", now)
+
+
+def _rollover_rule(
+    feature: Feature, interval: Interval | None, unlimited: object, rollover: object
+) -> RolloverRule | None:
+    if rollover is None:
+        return None
+    if not feature.consumable:
+        raise invalid("rollover: a non-consumable feature has no leftover to roll over")
+    if unlimited:
+        raise invalid("rollover: an unlimited balance has nothing to roll over")
+    return parse_rollover(rollover, interval)
+
+
+def _schedule(grant: Grant, first_reset: datetime | None) -> Grant:
+    """When the grant resets. Boundaries are counted from the cycle anchor; an explicit first
+    boundary becomes the anchor, with `reset_index` -1 (the cycle before boundary 0), so later
+    boundaries keep its day of the month and time of day."""
+    if first_reset is None or grant.unlimited:
+        return replace(grant, next_reset_at=first_reset_at(grant))
+    return replace(grant, anchor_at=first_reset, reset_index=-1, next_reset_at=first_reset)
+
+
 def create(
     store: Store,
     now: datetime,
@@ -51,6 +82,7 @@ def create(
     reset: object = None,
     expires_at: object = None,
     rollover: object = None,
+    next_reset_at: object = None,
     balance_id: object = None,
 ) -> None:
     feature = feature_service.require(store, feature_id)
@@ -62,22 +94,24 @@ def create(
         raise invalid("exactly one of included_grant and unlimited is required")
     included = 0 if unlimited else to_units(parse_amount(included_grant, "included_grant"))
     interval, count = parse_reset(reset)
+    rule = _rollover_rule(feature, interval, unlimited, rollover)
     subject = subjects.resolve(store, customer_id, entity_id, lock=True)
     now = subject.customer.time(now)
     expiry = _moment(expires_at, "expires_at", now)
     if interval is not None and expiry is not None:
         raise invalid("a balance takes either reset or expires_at, not both")
-    if unlimited and rollover is not None:
-        raise invalid("rollover: an unlimited balance has nothing to roll over")
-    rule = parse_rollover(rollover, interval)
+    first_reset = _first_reset(next_reset_at, interval, now)
     external = validate_id(balance_id, "balance_id") if balance_id is not None else None
-    if external is not None and store.grants.external_id_used(external):
+    customer = subject.customer.internal_id
+    if external is not None and store.grants.external_id_used(customer, external):
+        owner = subject.customer.customer_id
         raise AllotmentError(
-            ErrorCode.DUPLICATE_BALANCE_ID, f"balance_id {external!r} already exists"
+            ErrorCode.DUPLICATE_BALANCE_ID,
+            f"balance_id {external!r} is already in use for customer {owner!r}",
         )
     grant = Grant(
         id=0,
-        customer_internal_id=subject.customer.internal_id,
+        customer_internal_id=customer,
         feature_id=feature.feature_id,
         granted=included,
         balance=0,
@@ -91,9 +125,9 @@ def create(
         external_id=external,
         rollover=rule,
     )
-    grant_id = store.grants.insert(replace(grant, next_reset_at=first_reset_at(grant)))
+    grant_id = store.grants.insert(_schedule(grant, first_reset))
     if included:
-        fresh = store.grants.active(subject.customer.internal_id, [feature.feature_id])
+        fresh = store.grants.active(customer, [feature.feature_id])
         apply_changes(store, fresh, [EntryRecord(grant_id, "grant", included, now)], now)
 
 
@@ -137,6 +171,66 @@ def _note(actor: str, reason: object) -> str:
     return json.dumps({"by": actor, "reason": reason})
 
 
+@dataclass(frozen=True)
+class _Change:
+    """What one balances.update asks of a row, parsed (fixed-point units)."""
+
+    remaining: int | None
+    add_to_balance: int | None
+    usage: int | None
+    included_grant: int | None
+
+    def target(self, grant: Grant) -> tuple[int, int]:
+        """The row's (granted, balance) afterwards. `included_grant` sets the granted amount
+        and leaves the balance (Autumn: usage follows); `remaining` sets the balance,
+        `add_to_balance` moves it, `usage` sets it to granted - usage, counted against the new
+        granted amount when both are given."""
+        granted = grant.granted if self.included_grant is None else self.included_grant
+        if self.remaining is not None:
+            return granted, self.remaining
+        if self.add_to_balance is not None:
+            return granted, grant.balance + self.add_to_balance
+        if self.usage is not None:
+            return granted, granted - self.usage
+        return granted, grant.balance
+
+
+_EXCLUSIVE = (
+    ("remaining", "add_to_balance"),
+    ("remaining", "usage"),
+    ("add_to_balance", "usage"),
+)
+
+
+def _change(
+    remaining: object, add_to_balance: object, usage: object, included_grant: object
+) -> _Change:
+    """Autumn's combinations: `included_grant` with any one of `remaining`, `add_to_balance`
+    and `usage`; those three exclude each other."""
+    given = {
+        "remaining": remaining,
+        "add_to_balance": add_to_balance,
+        "usage": usage,
+        "included_grant": included_grant,
+    }
+    if all(v is None for v in given.values()):
+        raise invalid("one of remaining, add_to_balance, usage, included_grant is required")
+    for first, second in _EXCLUSIVE:
+        if given[first] is not None and given[second] is not None:
+            raise invalid(f"{first} and {second} cannot be combined")
+    units = {
+        name: to_units(parse_amount(raw, name, allow_negative=name == "add_to_balance"))
+        for name, raw in given.items()
+        if raw is not None
+    }
+    return _Change(
+        units.get("remaining"),
+        units.get("add_to_balance"),
+        units.get("usage"),
+        units.get("included_grant"),
+    )
+
+
 def update(
     store: Store,
     now: datetime,
@@ -153,36 +247,22 @@ def update(
     reason: object = None,
     actor: str = "embedded",
 ) -> None:
+    """Change one row (the first, in deduction order, that `balance_id` and `interval` name).
+    Every change is one `adjustment` entry with who and why, of amount 0 when only the granted
+    amount changed."""
     note = _note(actor, reason)
-    given = {
-        k: v
-        for k, v in (
-            ("remaining", remaining),
-            ("add_to_balance", add_to_balance),
-            ("usage", usage),
-            ("included_grant", included_grant),
-        )
-        if v is not None
-    }
-    if len(given) != 1:
-        raise invalid("exactly one of remaining, add_to_balance, usage, included_grant is required")
-    ((field, raw),) = given.items()
-    amount = to_units(parse_amount(raw, field, allow_negative=field == "add_to_balance"))
+    change = _change(remaining, add_to_balance, usage, included_grant)
     grant, now = _target(store, now, customer_id, feature_id, entity_id, balance_id, interval)
-    if field == "remaining":
-        delta = amount - grant.balance
-    elif field == "add_to_balance":
-        delta = amount
-    elif field == "usage":
-        delta = grant.granted - amount - grant.balance
-    else:
-        delta = amount - grant.granted
-        store.grants.set_granted(grant.id, amount)
-    if abs(grant.balance + delta) > MAX_UNITS:
+    granted, balance = change.target(grant)
+    if abs(balance) > MAX_UNITS:
+        field = "add_to_balance" if change.add_to_balance is not None else "balance"
         raise invalid(f"{field}: the balance would pass {MAX_AMOUNT}, the largest allowed")
-    if delta:
-        entry = EntryRecord(grant.id, "adjustment", delta, now, note=note)
-        apply_changes(store, [grant], [entry], now)
+    if granted == grant.granted and balance == grant.balance:
+        return
+    if granted != grant.granted:
+        store.grants.set_granted(grant.id, granted)
+    entry = EntryRecord(grant.id, "adjustment", balance - grant.balance, now, note=note)
+    apply_changes(store, [grant], [entry], now, {grant.id})
 
 
 def delete(

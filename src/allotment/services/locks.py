@@ -1,9 +1,11 @@
 """Locks: `check` with `lock: {lock_id, enabled: true, expires_at?}` reserves the required
 amount by itself (a track with reject, all or nothing). `balances.finalize` then confirms it
 (optionally with a different final value: less gives the difference back to the grants that
-paid, more deducts the rest with cap) or releases it (everything goes back to the grants that
-paid, each at most to its granted amount). A held lock past `expires_at` (default and maximum:
-one day) releases itself the next time the customer's balances are read or written.
+paid, more deducts the rest with cap, below zero gives everything back and refunds the
+absolute value on top, as a negative track would) or releases it (everything goes back to the
+grants that paid, each at most to its granted amount). A held lock past `expires_at` (default
+and maximum: one day) releases itself the next time the customer's balances are read or
+written.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from allotment.services import features as feature_service
 from allotment.services.balances import restore_event_entries
 from allotment.services.recording import deduct_more, record
 from allotment.services.subjects import Subject, grants_of
+from allotment.storage.records import CustomerRecord, LockRecord
 from allotment.storage.store import Store
 
 MAX_LOCK_LIFETIME = timedelta(days=1)
@@ -127,12 +130,17 @@ def finalize(
     action: object,
     override_value: object = None,
 ) -> None:
+    """Confirm or release a held lock. The lock's event then costs the final value: the
+    lock's value, `override_value` on a confirm, 0 on a release (see `_settle`)."""
     if not isinstance(lock_id, str) or not lock_id:
         raise invalid("lock_id must be a non-empty string")
     if action not in ("confirm", "release"):
         raise invalid("action must be confirm or release")
     if override_value is not None and action != "confirm":
         raise invalid("override_value is only allowed with action confirm")
+    final = None
+    if override_value is not None:
+        final = to_units(parse_amount(override_value, "override_value", allow_negative=True))
     lock = store.locks.get(lock_id)
     if lock is None:
         raise AllotmentError(ErrorCode.LOCK_NOT_FOUND, f"lock {lock_id!r} not found")
@@ -145,36 +153,63 @@ def finalize(
         raise AllotmentError(
             ErrorCode.LOCK_ALREADY_FINALIZED, f"lock {lock_id!r} is already {status}"
         )
-    final = lock.value
-    if override_value is not None:
-        amount = parse_amount(override_value, "override_value")
-        final = to_units(amount)
-    store.locks.finish(
-        lock,
-        "released" if action == "release" else "confirmed",
-        0 if action == "release" else final,
-        now,
-    )
     if action == "release":
         final = 0
-    if lock.event_id is None or final == lock.value:
+    elif final is None:
+        final = lock.value
+    store.locks.finish(lock, "released" if action == "release" else "confirmed", final, now)
+    _settle(store, now, customer, lock, grants, final)
+
+
+def _settle(
+    store: Store,
+    now: datetime,
+    customer: CustomerRecord,
+    lock: LockRecord,
+    grants: list[Grant],
+    final: int,
+) -> None:
+    """Make the lock's event cost `final` units instead of the reserved `lock.value`:
+    - less: the reservation goes back (all of it when `final` <= 0, else the difference) to
+      the grants that paid, by the release rule (`restore_event_entries`);
+    - below zero (or below a negative lock): the rest is a refund on top, by the rule of a
+      negative track (reverse deduction order, each grant at most to its granted amount;
+      what does not fit is recorded on the event as unapplied);
+    - more: the rest is deducted with cap.
+    A zero lock wrote no event: a confirm at another value records one, named by `lock_id`."""
+    if final == lock.value:
         return
-    if final < lock.value:
+    subject = _subject_of(store, customer, lock)
+    feature = feature_service.require(store, lock.feature_id)
+    if lock.event_id is None:
+        properties = {"lock_id": lock.lock_id}
+        record(store, now, subject, [feature], final, OverageBehavior.CAP, properties=properties)
+        return
+    event_id = lock.event_id
+    kept = max(final, 0)
+    if lock.value > kept:
         # a release gives back every entry whole (units are rounded per entry, so counting
         # them down from the lock's value could stop a millionth short)
-        units = None if final == 0 else lock.value - final
-        restore_event_entries(store, grants, lock.event_id, units, "release", now)
-    else:
-        entity = next(
-            (
-                e
-                for e in store.entities.of_customer(customer.internal_id)
-                if e.internal_id == lock.entity_internal_id
-            ),
-            None,
-        )
-        feature = feature_service.require(store, lock.feature_id)
-        deduct_more(
-            store, now, Subject(customer, entity), feature, final - lock.value, lock.event_id
-        )
-    store.events.set_value(lock.event_id, final)
+        units = None if kept == 0 else lock.value - kept
+        restore_event_entries(store, grants, event_id, units, "release", now)
+    # more usage on top (cap), or a refund beyond what the lock took (below zero)
+    more = final - lock.value if final > lock.value else min(final - min(lock.value, 0), 0)
+    if more:
+        unapplied = deduct_more(store, now, subject, feature, more, event_id)
+        if unapplied:
+            event = store.events.find(event_id=event_id, idempotency_key=None)
+            earlier = event.unapplied if event is not None else 0
+            store.events.set_unapplied(event_id, earlier + unapplied)
+    store.events.set_value(event_id, final)
+
+
+def _subject_of(store: Store, customer: CustomerRecord, lock: LockRecord) -> Subject:
+    entity = next(
+        (
+            e
+            for e in store.entities.of_customer(customer.internal_id)
+            if e.internal_id == lock.entity_internal_id
+        ),
+        None,
+    )
+    return Subject(customer, entity)

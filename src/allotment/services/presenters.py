@@ -15,6 +15,7 @@ from allotment.storage.records import CustomerPlanRecord, CustomerRecord
 
 # a never-expiring rollover: the official clients require a number for `expires_at`
 NEVER_MS = 253402300799999  # 9999-12-31T23:59:59.999Z
+ONE_OFF = "one_off"  # the interval of a lifetime grant on the wire
 
 
 def ms(moment: datetime | None) -> int | None:
@@ -26,14 +27,11 @@ def grant_ref(grant_id: int) -> str:
 
 
 def _breakdown(grant: Grant) -> schemas.BalanceBreakdown:
-    reset = (
-        schemas.BalanceReset(
-            interval=grant.interval.value,
-            interval_count=grant.interval_count,
-            resets_at=ms(grant.next_reset_at),
-        )
-        if grant.interval is not None
-        else None
+    # a lifetime grant's row says so (Autumn: interval "one_off", resets_at null)
+    reset = schemas.BalanceReset(
+        interval=grant.interval.value if grant.interval is not None else ONE_OFF,
+        interval_count=grant.interval_count,
+        resets_at=ms(grant.next_reset_at),
     )
     return schemas.BalanceBreakdown(
         id=grant.external_id or grant_ref(grant.id),

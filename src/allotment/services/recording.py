@@ -19,6 +19,7 @@ from allotment.domain.deduction import (
     Candidate,
     Deduction,
     OverageBehavior,
+    absorber,
     plan_deduction,
     plan_refund,
 )
@@ -47,6 +48,7 @@ class _Plan:
     grants: list[Grant]
     changes: list[Deduction]
     unapplied: int
+    past_floor: frozenset[int] = frozenset()  # the grant overflow or a continuous use may overdraw
 
 
 def group_by_feature(grants: Sequence[Grant]) -> dict[str, list[Grant]]:
@@ -104,7 +106,9 @@ def _plan(
         changes, unapplied = plan_refund(candidates, -value_units)
     else:
         changes, unapplied = [], 0
-    return _Plan(feature, pools, grants, changes, unapplied)
+    taker = absorber(candidates, behavior) if value_units > 0 else None
+    past = frozenset([taker.grant.id]) if taker is not None else frozenset()
+    return _Plan(feature, pools, grants, changes, unapplied, past)
 
 
 def _apply(store: Store, now: datetime, plan: _Plan, event_id: int) -> Usage:
@@ -120,7 +124,7 @@ def _apply(store: Store, now: datetime, plan: _Plan, event_id: int) -> Usage:
         )
         for c in plan.changes
     ]
-    after = apply_changes(store, plan.grants, entries, now)
+    after = apply_changes(store, plan.grants, entries, now, plan.past_floor)
     paid = [c.candidate.grant.feature_id for c in plan.changes]
     return Usage(plan.feature, plan.pools, after, list(dict.fromkeys(paid)))
 
@@ -169,20 +173,24 @@ def record(
 
 def deduct_more(
     store: Store, now: datetime, subject: Subject, feature: Feature, value_units: int, event_id: int
-) -> None:
-    """Add `value_units` more usage (cap) to an existing event (a lock confirmed higher)."""
-    _apply(
-        store, now, _plan(store, now, subject, feature, value_units, OverageBehavior.CAP), event_id
-    )
+) -> int:
+    """Add `value_units` more usage (cap; negative: a refund) to an existing event (a lock
+    confirmed higher, or below zero). Returns the units that did not fit (not applied)."""
+    plan = _plan(store, now, subject, feature, value_units, OverageBehavior.CAP)
+    _apply(store, now, plan, event_id)
+    return plan.unapplied
 
 
 def answering_balance(usage: Usage) -> BalanceView | None:
-    """Track's `balance`: the feature's own balance if the subject has one, else the pool that
-    absorbed the deduction, else the first pool the subject has."""
+    """Track's `balance` (Autumn): the feature's own balance while it absorbed some of the
+    value (or nothing paid at all); the pool that paid when the own balance absorbed none of
+    it (it was already empty); with no own balance, the pool that absorbed the deduction,
+    else the first pool the subject has."""
     grouped = group_by_feature(usage.grants)
-    if usage.feature.feature_id in grouped:
-        return BalanceView(usage.feature.feature_id, tuple(grouped[usage.feature.feature_id]))
-    for feature_id in [*usage.paid_by, *(p.feature_id for p in usage.pools)]:
+    own = usage.feature.feature_id
+    if own in grouped and (not usage.paid_by or own in usage.paid_by):
+        return BalanceView(own, tuple(grouped[own]))
+    for feature_id in [*usage.paid_by, *(p.feature_id for p in usage.pools), own]:
         if feature_id in grouped:
             return BalanceView(feature_id, tuple(grouped[feature_id]))
     return None

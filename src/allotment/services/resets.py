@@ -95,4 +95,5 @@ def _rollover_grant(parent: Grant, piece: RolloverPiece) -> Grant:
         created_at=piece.born_at,
         rollover=None,
         source_grant_id=parent.id,
+        external_id=None,  # a balance_id names its grant only (unique per customer)
     )

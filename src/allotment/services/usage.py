@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from allotment import schemas
@@ -66,10 +67,7 @@ def _features_to_track(store: Store, feature_id: object, event_name: object) -> 
     if (feature_id is None) == (event_name is None):
         raise invalid("exactly one of feature_id and event_name is required")
     if feature_id is not None:
-        feature = feature_service.require(store, feature_id)
-        if feature.type is FeatureType.BOOLEAN:
-            raise AllotmentError(ErrorCode.INVALID_REQUEST, "a boolean feature cannot be tracked")
-        return [feature]
+        return [feature_service.require(store, feature_id)]
     if not isinstance(event_name, str) or not event_name:
         raise invalid("event_name must be a non-empty string")
     listening = [
@@ -106,6 +104,8 @@ def track(
     key = _idempotency_key(idempotency_key)
     props = _properties(properties)
     tracked = _features_to_track(store, feature_id, event_name)
+    if tracked[0].type is FeatureType.BOOLEAN:
+        return _track_flag(store, customer_id, entity_id, tracked[0], amount)
     subject = subjects.resolve(store, customer_id, entity_id, lock=True)
     now = subject.customer.time(now)
     moment = _timestamp(timestamp, now)
@@ -135,6 +135,21 @@ def track(
         feature_id=tracked[0].feature_id if len(tracked) == 1 else None,
         value=amount,
         balance=presenters.balance(balance),
+    )
+
+
+def _track_flag(
+    store: Store, customer_id: object, entity_id: object, feature: Feature, amount: Decimal
+) -> schemas.TrackResponse:
+    """Autumn answers a track of a boolean feature with 200 and changes nothing: no event, no
+    entry, the idempotency key is not used up, `balance` is null."""
+    subject = subjects.resolve(store, customer_id, entity_id, lock=False)
+    return schemas.TrackResponse(
+        customer_id=subject.customer.customer_id,
+        entity_id=subject.entity_id,
+        feature_id=feature.feature_id,
+        value=amount,
+        balance=None,
     )
 
 

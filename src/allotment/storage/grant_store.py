@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
 from allotment.domain.clock import from_ms, to_ms
+from allotment.domain.errors import OverdrawRefused
 from allotment.domain.grants import Grant
 from allotment.domain.intervals import Interval
 from allotment.domain.rollovers import RolloverRule
@@ -32,9 +33,17 @@ _ACTIVE_SQL = (
 )
 _ACTIVE = RawStatement(_ACTIVE_SQL.format(features=""))
 _ACTIVE_OF_FEATURES: dict[int, RawStatement] = {}
+# The floor guard (DESIGN.md "Floors"): a change that lowers a balance leaves the grant at or
+# above 0, or, for a pay-per-use grant, at or above its `floor` (NULL: no floor); an unlimited
+# grant has no floor; `past_floor` is a grant the caller means to take past its floor. A
+# refused change matches no row (`add_to_balances` counts them).
+_FLOOR_GUARD = (
+    " AND (:delta >= 0 OR :past_floor OR unlimited OR balance + :delta >= 0"
+    " OR (usage_allowed AND (floor IS NULL OR balance + :delta >= floor)))"
+)
 _ADD_TO_BALANCE = RawStatement(
     "UPDATE grants SET balance = balance + :delta"
-    " WHERE org = :tenant_org AND env = :tenant_env AND id = :grant_id"
+    " WHERE org = :tenant_org AND env = :tenant_env AND id = :grant_id" + _FLOOR_GUARD
 )
 _APPEND_ENTRY = RawStatement(
     "INSERT INTO entries (org, env, grant_id, event_id, kind, amount, units, feature_id,"
@@ -140,17 +149,27 @@ class GrantStore(ScopedStore):
             ).scalar_one()
         )
 
-    def add_to_balances(self, changes: dict[int, int]) -> None:
-        """balance := balance + delta for each grant id -> delta (one executemany)."""
+    def add_to_balances(self, changes: Mapping[int, int], past_floor: Collection[int] = ()) -> None:
+        """balance := balance + delta for each grant id -> delta (one executemany), guarded:
+        a change that would take a grant below its floor (`_FLOOR_GUARD`) changes nothing and
+        raises `OverdrawRefused`; the caller's transaction then rolls back, with whatever else
+        it wrote. `past_floor`: the grants the caller means to take past their floor (the
+        first candidate under `overflow`, a continuous-use allocation past its grant, a manual
+        adjustment)."""
         if not changes:
             return
-        _ADD_TO_BALANCE.many(
-            self._connection,
-            [self._scope(grant_id=gid, delta=delta) for gid, delta in changes.items()],
-        )
+        named = set(past_floor)
+        params = [
+            self._scope(grant_id=gid, delta=delta, past_floor=gid in named)
+            for gid, delta in changes.items()
+        ]
+        if _ADD_TO_BALANCE.many(self._connection, params) < len(params):
+            lowered = [g for g, d in changes.items() if d < 0 and g not in named]
+            raise OverdrawRefused(lowered or list(changes))
 
     def reset(self, grant: Grant, expected_next_reset_at: datetime | None) -> bool:
-        """Compare-and-set: write the reset only if nobody reset this grant first."""
+        """Compare-and-set: write the reset only if nobody reset this grant first. The balance
+        becomes `granted` (never negative), so no floor guard is needed: floors are <= 0."""
         result = self._connection.execute(
             update(grants)
             .where(
@@ -181,13 +200,20 @@ class GrantStore(ScopedStore):
             .values(granted=grants.c.granted + delta)
         )
 
-    def external_id_used(self, external_id: str) -> bool:
+    def external_id_used(self, customer_internal_id: int, external_id: str) -> bool:
+        """Whether the customer has (or had) a grant with this `balance_id`: unique per
+        customer, as Autumn (another customer may use the same one)."""
         found = self._connection.execute(
-            select(grants.c.id).where(self._tenant(grants), grants.c.external_id == external_id)
+            select(grants.c.id).where(
+                self._tenant(grants),
+                grants.c.customer_internal_id == customer_internal_id,
+                grants.c.external_id == external_id,
+            )
         ).first()
         return found is not None
 
     def deactivate(self, grant_ids: Sequence[int]) -> None:
+        """Close grants; a closed grant's balance is 0 (never below a floor: floors are <= 0)."""
         if grant_ids:
             self._connection.execute(
                 update(grants)

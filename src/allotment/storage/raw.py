@@ -45,9 +45,11 @@ class RawStatement:
         finally:
             cursor.close()
 
-    def many(self, connection: Connection, params: Sequence[Mapping[str, Any]]) -> None:
+    def many(self, connection: Connection, params: Sequence[Mapping[str, Any]]) -> int:
+        """Run the statement once per parameter set; returns the rows it changed in all."""
         cursor = self._cursor(connection)
         try:
             cursor.executemany(self._sql(connection), params)
+            return int(cursor.rowcount)
         finally:
             cursor.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     ForeignKey,
     Index,
@@ -154,7 +155,11 @@ grants = Table(
     Column("rollover", Text),  # JSON rollover rule of a grant that resets (domain.rollovers)
     Column("source_grant_id", BigInteger),  # a rollover grant: the grant it rolled over from
     Index(None, "org", "env", "customer_internal_id", "active"),
-    UniqueConstraint("org", "env", "external_id"),
+    UniqueConstraint("org", "env", "customer_internal_id", "external_id"),
+    # a floor is 0 or -(allowed overage), NULL: none (DESIGN.md "Floors"). That the balance
+    # stays above it is not a per-row rule (overflow, seats and manual adjustments may pass
+    # it): the UPDATE in GrantStore.add_to_balances guards it.
+    CheckConstraint("floor IS NULL OR floor <= 0", name="ck_grants_floor"),
 )
 
 events = Table(

@@ -212,6 +212,52 @@ await step("customers.advanceTestClock user_2", () =>
 await step("customers.get user_2", () => autumn.customers.get({ customerId: "user_2" }));
 await step("plans.get rolling", () => autumn.plans.get({ planId: "rolling" }));
 
+// --- loose grants (issue 10 items 4-7): next_reset_at, a per-customer balance_id, and
+// included_grant beside remaining in one update ------------------------------------------------
+const firstResetAt = Date.now() + 10 * 24 * 3600 * 1000;
+results["firstResetAt"] = { ok: firstResetAt };
+await step("features.create loose_msg", () =>
+  autumn.features.create({ featureId: "loose_msg", name: "Loose", type: "metered", consumable: true }),
+);
+for (const customerId of ["user_3", "user_4"]) {
+  await step(`customers.getOrCreate ${customerId}`, () => autumn.customers.getOrCreate({ customerId }));
+}
+await step("balances.create nextResetAt", () =>
+  autumn.balances.create({
+    customerId: "user_3",
+    featureId: "loose_msg",
+    includedGrant: 100,
+    reset: { interval: "month" },
+    nextResetAt: firstResetAt,
+    balanceId: "promo",
+  }),
+);
+await step("balances.create same balanceId, another customer", () =>
+  autumn.balances.create({ customerId: "user_4", featureId: "loose_msg", includedGrant: 20, balanceId: "promo" }),
+);
+await step("error balances.create same balanceId, same customer", () =>
+  autumn.balances.create({ customerId: "user_3", featureId: "loose_msg", includedGrant: 1, balanceId: "promo" }),
+);
+await step("error balances.create rollover without reset", () =>
+  autumn.balances.create({
+    customerId: "user_3",
+    featureId: "loose_msg",
+    includedGrant: 5,
+    rollover: { max: 5, duration: "month", length: 1 },
+  }),
+);
+await step("balances.update includedGrant with remaining", () =>
+  autumn.balances.update({
+    customerId: "user_3",
+    featureId: "loose_msg",
+    balanceId: "promo",
+    includedGrant: 75,
+    remaining: 50,
+  }),
+);
+await step("customers.get user_3", () => autumn.customers.get({ customerId: "user_3" }));
+await step("customers.get user_4", () => autumn.customers.get({ customerId: "user_4" }));
+
 // --- errors --------------------------------------------------------------------------------------
 await step("error unknown feature", () =>
   autumn.check({ customerId: "user_1", featureId: "no_such_feature" }),

@@ -30,7 +30,7 @@ from allotment.storage.store import Store
 def _auto_create(
     store: Store, now: datetime, customer_id: str, data: dict[str, Any] | None
 ) -> None:
-    """API 1.x: check and track on an unknown customer create it (as Autumn does)."""
+    """API before 2.1: check and track on an unknown customer create it (as Autumn does)."""
     data = data or {}
     customer_service.get_or_create(
         store,
@@ -59,7 +59,7 @@ def check(ctx: RequestContext, body: CheckRequest) -> Any:
     lock = body.lock.model_dump() if body.lock is not None else None
 
     def operation(store: Store, now: datetime, write: bool) -> schemas.CheckResponse:
-        if ctx.legacy and not ctx.publishable:
+        if ctx.auto_create and not ctx.publishable:
             _auto_create(store, now, body.customer_id, body.customer_data)
         return usage_service.check(
             store,
@@ -74,7 +74,7 @@ def check(ctx: RequestContext, body: CheckRequest) -> Any:
             write=write,
         )
 
-    creates = ctx.legacy and not ctx.publishable
+    creates = ctx.auto_create and not ctx.publishable
     result = ctx.write(operation) if consuming or creates else ctx.read(operation)
     return legacy.check(result, feature_id) if ctx.legacy else result
 
@@ -83,7 +83,7 @@ def track(ctx: RequestContext, body: TrackRequest) -> Any:
     key = body.idempotency_key if body.idempotency_key is not None else ctx.idempotency_key
 
     def operation(store: Store, now: datetime, _write: bool) -> schemas.TrackResponse:
-        if ctx.legacy:
+        if ctx.auto_create:
             _auto_create(store, now, body.customer_id, body.customer_data)
         return usage_service.track(
             store,
@@ -165,6 +165,7 @@ def create_balance(ctx: RequestContext, body: BalanceCreateRequest) -> schemas.S
             reset=reset,
             expires_at=body.expires_at,
             rollover=body.rollover,
+            next_reset_at=body.next_reset_at,
             balance_id=body.balance_id,
         )
     )
