@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVar
 
-from allotment import schemas
+from allotment import wire as schemas
 from allotment.domain.clock import Clock
 from allotment.domain.errors import invalid
 from allotment.embedded_api.balances import Balances, Events

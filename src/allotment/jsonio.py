@@ -1,6 +1,6 @@
 """Exact JSON text: numbers are read as `Decimal` from their text (never through a float) and
 `Decimal`s are written as JSON numbers from their exact text. Used for the wire format
-(`api.wire`) and for the free-form objects the database stores as text (metadata, properties,
+(`wire.codec`) and for the free-form objects the database stores as text (metadata, properties,
 display, plan prices and item options), so `{"x": 1.5}` comes back as exactly 1.5."""
 
 from __future__ import annotations

@@ -32,11 +32,11 @@ from allotment.api.errors import status_of
 from allotment.api.limits import Limits, RateLimiter
 from allotment.api.openapi import openapi_document
 from allotment.api.routes import BY_NAME, LEGACY, RPC, Endpoint
-from allotment.api.wire import check_values, dumps, loads
 from allotment.domain.clock import Clock
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.runner import Runner
 from allotment.storage.database import Database, default_database_url
+from allotment.wire.codec import check_values, dumps, loads
 
 __all__ = ["create_app", "create_app_from_environment"]
 

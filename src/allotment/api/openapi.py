@@ -24,7 +24,7 @@ _ERROR = {
 
 
 class _ExactNumbers(GenerateJsonSchema):
-    """Amounts are `Decimal`s written as JSON numbers (api.wire), not pydantic's strings."""
+    """Amounts are `Decimal`s written as JSON numbers (wire.codec), not pydantic's strings."""
 
     def decimal_schema(self, schema: core_schema.DecimalSchema) -> JsonSchemaValue:
         if self.mode == "serialization":

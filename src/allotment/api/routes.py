@@ -9,9 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel, create_model
 
-from allotment import schemas
-from allotment.api import requests as rq
+from allotment import wire as schemas
 from allotment.api.handlers import balances, billing, catalog, customers
+from allotment.wire import requests as rq
 
 Handler = Callable[[Any, Any], Any]
 

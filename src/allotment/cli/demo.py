@@ -7,7 +7,8 @@ import uuid
 from rich.console import Console
 from rich.table import Table
 
-from allotment import Allotment, AllotmentError, ErrorCode, schemas
+from allotment import Allotment, AllotmentError, ErrorCode
+from allotment import wire as schemas
 
 
 def _ensure_catalog(autumn: Allotment) -> None:

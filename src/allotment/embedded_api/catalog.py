@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from allotment import schemas
+from allotment import wire as schemas
 from allotment.embedded_api.namespace import Namespace
 from allotment.services import features as feature_service
 from allotment.services import plans as plan_service

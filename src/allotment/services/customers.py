@@ -7,18 +7,19 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from allotment import schemas
+from allotment import wire as schemas
 from allotment.domain.catalog import Plan, validate_id
 from allotment.domain.clock import LATEST_MS, from_ms, to_ms
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.domain.grants import Grant
 from allotment.domain.resets import first_reset_at
-from allotment.services import paging, presenters
+from allotment.services import paging
 from allotment.services import plans as plan_service
 from allotment.services.balances import live_grants
 from allotment.services.changes import apply_changes
 from allotment.storage.records import CustomerRecord, EntryRecord
 from allotment.storage.store import Store
+from allotment.wire import present as presenters
 
 
 def require(store: Store, customer_id: object, *, lock: bool = False) -> CustomerRecord:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from allotment import schemas
+from allotment import wire as schemas
 from allotment.domain.amounts import SCALE
 from allotment.domain.catalog import FeatureType, validate_id
 from allotment.domain.clock import to_ms
@@ -17,13 +17,14 @@ from allotment.domain.deduction import OverageBehavior
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.services import customers as customer_service
 from allotment.services import features as feature_service
-from allotment.services import paging, presenters
+from allotment.services import paging
 from allotment.services.balances import live_grants
 from allotment.services.changes import apply_changes
 from allotment.services.recording import record
 from allotment.services.subjects import Subject, require_entity
 from allotment.storage.records import CustomerRecord, EntityRecord, EntryRecord
 from allotment.storage.store import Store
+from allotment.wire import present as presenters
 
 
 def _find(

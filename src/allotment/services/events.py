@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from allotment import schemas
+from allotment import wire as schemas
 from allotment.domain.amounts import from_units
 from allotment.domain.clock import from_ms, to_ms
 from allotment.domain.errors import invalid

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from allotment import schemas
+from allotment import wire as schemas
 from allotment.domain.catalog import (
     Feature,
     FeatureType,
@@ -16,8 +16,8 @@ from allotment.domain.catalog import (
     validate_id,
 )
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
-from allotment.services import presenters
 from allotment.storage.store import Store
+from allotment.wire import present as presenters
 
 _TYPES = {t.value for t in FeatureType}
 

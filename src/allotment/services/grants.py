@@ -19,9 +19,9 @@ from allotment.domain.rollovers import RolloverRule, parse_rollover
 from allotment.services import features as feature_service
 from allotment.services import subjects
 from allotment.services.changes import apply_changes
-from allotment.services.presenters import grant_ref
 from allotment.storage.records import EntryRecord
 from allotment.storage.store import Store
+from allotment.wire.present import grant_ref
 
 _MAX_REASON = 1000
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from allotment import schemas
+from allotment import wire as schemas
 from allotment.domain.amounts import from_units
 from allotment.storage.store import Store
 

@@ -12,11 +12,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from allotment import schemas
+from allotment import wire as schemas
 from allotment.domain.catalog import Plan, parse_plan_items, parse_plan_price, validate_id
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
-from allotment.services import presenters
 from allotment.storage.store import Store
+from allotment.wire import present as presenters
 
 
 def _optional_text(value: object, field: str) -> str | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from allotment import schemas
+from allotment import wire as schemas
 from allotment.domain.amounts import from_units
 from allotment.domain.catalog import validate_id
 from allotment.domain.clock import to_ms
@@ -25,9 +25,9 @@ from allotment.domain.grants import Grant
 from allotment.services import customers as customer_service
 from allotment.services.balances import live_grants
 from allotment.services.changes import apply_changes
-from allotment.services.presenters import grant_ref
 from allotment.storage.records import EntryRecord, EventRecord
 from allotment.storage.store import Store
+from allotment.wire.present import grant_ref
 
 _RETURNED = ("release", "refund", "reversal")
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from allotment import schemas
+from allotment import wire as schemas
 from allotment.domain.amounts import from_units, parse_amount, to_units
 from allotment.domain.balances import BalanceView, allows, resolve_check
 from allotment.domain.catalog import Feature, FeatureType
@@ -22,10 +22,11 @@ from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.domain.grants import Grant
 from allotment.services import features as feature_service
 from allotment.services import locks as lock_service
-from allotment.services import presenters, subjects
+from allotment.services import subjects
 from allotment.services.recording import answering_balance, group_by_feature, record
 from allotment.services.subjects import Subject
 from allotment.storage.store import Store
+from allotment.wire import present as presenters
 
 
 def _properties(raw: object) -> dict[str, Any]:

@@ -6,10 +6,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from allotment import schemas
-from allotment.api import legacy
+from allotment import wire as schemas
 from allotment.api.context import RequestContext
-from allotment.api.requests import (
+from allotment.domain.amounts import parse_amount
+from allotment.domain.errors import AllotmentError, ErrorCode, invalid
+from allotment.services import customers as customer_service
+from allotment.services import grants as grant_service
+from allotment.services import locks as lock_service
+from allotment.services import usage as usage_service
+from allotment.storage.store import Store
+from allotment.wire import legacy
+from allotment.wire.requests import (
     BalanceCreateRequest,
     BalanceDeleteRequest,
     BalanceUpdateRequest,
@@ -18,13 +25,6 @@ from allotment.api.requests import (
     TrackRequest,
     UsageRequest,
 )
-from allotment.domain.amounts import parse_amount
-from allotment.domain.errors import AllotmentError, ErrorCode, invalid
-from allotment.services import customers as customer_service
-from allotment.services import grants as grant_service
-from allotment.services import locks as lock_service
-from allotment.services import usage as usage_service
-from allotment.storage.store import Store
 
 
 def _auto_create(

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from allotment import schemas
-from allotment.api import legacy
+from allotment import wire as schemas
 from allotment.api.context import RequestContext
-from allotment.api.requests import (
+from allotment.domain.errors import invalid
+from allotment.services import customers as customer_service
+from allotment.services import events as event_service
+from allotment.services import reversals as reversal_service
+from allotment.wire import legacy
+from allotment.wire.requests import (
     AttachRequest,
     EventReverseRequest,
     EventsAggregateRequest,
     EventsListRequest,
 )
-from allotment.domain.errors import invalid
-from allotment.services import customers as customer_service
-from allotment.services import events as event_service
-from allotment.services import reversals as reversal_service
 
 
 def attach(ctx: RequestContext, body: AttachRequest) -> Any:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from allotment import schemas
+from allotment import wire as schemas
 from allotment.api.context import RequestContext
-from allotment.api.requests import FeatureIdRequest, FeatureRequest, PlanRequest
 from allotment.domain.errors import invalid
 from allotment.services import features as feature_service
 from allotment.services import plans as plan_service
+from allotment.wire.requests import FeatureIdRequest, FeatureRequest, PlanRequest
 
 
 def _feature_id(body: FeatureRequest) -> str:

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from allotment import schemas
-from allotment.api import legacy
+from allotment import wire as schemas
 from allotment.api.context import RequestContext
-from allotment.api.requests import (
+from allotment.domain.errors import invalid
+from allotment.services import customers as customer_service
+from allotment.services import entities as entity_service
+from allotment.services import features as feature_service
+from allotment.wire import legacy
+from allotment.wire.requests import (
     CustomerIdRequest,
     CustomerRequest,
     EntityRequest,
     ListRequest,
     TestClockRequest,
 )
-from allotment.domain.errors import invalid
-from allotment.services import customers as customer_service
-from allotment.services import entities as entity_service
-from allotment.services import features as feature_service
 
 
 def _shape(ctx: RequestContext, customer: schemas.Customer) -> Any:

@@ -1,6 +1,8 @@
-"""Result and wire models: attribute names are the JSON keys of Autumn's responses."""
+"""The wire shape, in one place: result models (attribute names are the JSON keys of Autumn's
+responses), request models (`requests`), domain results -> 2.x models (`present`), 2.x -> 1.2
+(`legacy`) and the exact JSON codec (`codec`)."""
 
-from allotment.schemas.results import (
+from allotment.wire.results import (
     AttachResponse,
     Balance,
     BalanceBreakdown,

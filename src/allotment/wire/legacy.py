@@ -6,8 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from allotment import schemas
-from allotment.services.presenters import ONE_OFF
+from allotment import wire as schemas
+from allotment.wire.present import ONE_OFF
 
 
 def _balance_fields(balance: schemas.Balance | None) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from allotment import schemas
+from allotment import wire as schemas
 from allotment.domain.amounts import from_units
 from allotment.domain.balances import BalanceView
 from allotment.domain.catalog import Feature, FeatureType, Plan
