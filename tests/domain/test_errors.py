@@ -43,16 +43,37 @@ STABLE_CODES = {
     "ENTITY_ALREADY_EXISTS": "entity_already_exists",
     "EVENT_NOT_FOUND": "event_not_found",
     "EVENT_ALREADY_REVERSED": "event_already_reversed",
+    # answered by the HTTP server only
+    "NO_SECRET_KEY": "no_secret_key",
+    "INVALID_SECRET_KEY": "invalid_secret_key",
+    "INVALID_API_KEY": "invalid_api_key",
+    "NOT_FOUND": "not_found",
+    "METHOD_NOT_ALLOWED": "method_not_allowed",
+    "PAYLOAD_TOO_LARGE": "payload_too_large",
+    "RATE_LIMIT_EXCEEDED": "rate_limit_exceeded",
+    "SERVICE_UNAVAILABLE": "service_unavailable",
+    "INTERNAL_ERROR": "internal_error",
 }
 
 
 def test_error_codes_are_exactly_the_stable_list() -> None:
-    declared = {name: value for name, value in vars(ErrorCode).items() if name.isupper()}
+    declared = {code.name: code.value for code in ErrorCode}
     assert declared == STABLE_CODES
 
 
 def test_error_codes_are_distinct() -> None:
     assert len(set(STABLE_CODES.values())) == len(STABLE_CODES)
+
+
+def test_every_code_has_one_http_status() -> None:
+    """The one mapping to HTTP lives in api/errors.py and covers every code."""
+    from allotment.api.errors import status_of
+
+    statuses = {code: status_of(code) for code in ErrorCode}
+    assert all(400 <= status < 600 for status in statuses.values())
+    assert statuses[ErrorCode.CUSTOMER_NOT_FOUND] == 404
+    assert statuses[ErrorCode.DUPLICATE_IDEMPOTENCY_KEY] == 409
+    assert statuses[ErrorCode.SERVICE_UNAVAILABLE] == 503
 
 
 def test_error_carries_code_and_message() -> None:

@@ -48,7 +48,7 @@ def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None
     return Response(dumps(payload), status_code=status, media_type=JSON, headers=headers)
 
 
-def _error(code: str, message: str, env: str | None) -> Response:
+def _error(code: ErrorCode, message: str, env: str | None) -> Response:
     return _json({"message": message, "code": code, "env": env}, status_of(code))
 
 
@@ -106,7 +106,7 @@ def _handle(
                 return _json(
                     {
                         "message": f"too many requests for this key; retry in {wait} s",
-                        "code": "rate_limit_exceeded",
+                        "code": ErrorCode.RATE_LIMIT_EXCEEDED,
                         "env": env,
                     },
                     429,
@@ -140,17 +140,23 @@ def _handle(
             return _error(error.code, error.message, env)
         except _TooLarge:
             message = f"the request body is larger than {limits.max_body_bytes} bytes"
-            return _json({"message": message, "code": "payload_too_large", "env": env}, 413)
+            return _json({"message": message, "code": ErrorCode.PAYLOAD_TOO_LARGE, "env": env}, 413)
         except OperationalError:
             log.exception("database unavailable")
             return _json(
-                {"message": "database unavailable", "code": "service_unavailable", "env": env},
+                {
+                    "message": "database unavailable",
+                    "code": ErrorCode.SERVICE_UNAVAILABLE,
+                    "env": env,
+                },
                 503,
                 {"Retry-After": "1"},
             )
         except Exception:
             log.exception("internal error in %s", endpoint.name)
-            return _json({"message": "internal error", "code": "internal_error", "env": env}, 500)
+            return _json(
+                {"message": "internal error", "code": ErrorCode.INTERNAL_ERROR, "env": env}, 500
+            )
 
     return handle
 
@@ -187,10 +193,12 @@ def create_app(
         return _json({"status": "ok"})
 
     async def not_found(request: Request, _: Exception) -> Response:
-        return _error("not_found", f"no route for {request.method} {request.url.path}", None)
+        return _error(
+            ErrorCode.NOT_FOUND, f"no route for {request.method} {request.url.path}", None
+        )
 
     async def not_allowed(request: Request, _: Exception) -> Response:
-        return _error("method_not_allowed", f"{request.method} is not allowed here", None)
+        return _error(ErrorCode.METHOD_NOT_ALLOWED, f"{request.method} is not allowed here", None)
 
     routes += [Route("/openapi.json", openapi), Route("/health", health)]
     return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from allotment.domain.errors import AllotmentError
+from allotment.domain.errors import AllotmentError, ErrorCode
 from allotment.services import keys as key_service
 from allotment.storage.database import Database
 from allotment.storage.key_store import KeyStore
@@ -25,19 +25,21 @@ class Authenticator:
 
     def authenticate(self, authorization: str | None) -> ApiKeyRecord:
         if not authorization or not authorization.strip():
-            raise AllotmentError("no_secret_key", "Authorization: Bearer <key> is required")
+            raise AllotmentError(ErrorCode.NO_SECRET_KEY, "Authorization: Bearer <key> is required")
         scheme, _, key = authorization.strip().partition(" ")
         key = key.strip()
         if scheme.lower() != "bearer" or not key:
-            raise AllotmentError("no_secret_key", "Authorization: Bearer <key> is required")
+            raise AllotmentError(ErrorCode.NO_SECRET_KEY, "Authorization: Bearer <key> is required")
         if not key.startswith(_KEY_PREFIXES):
-            raise AllotmentError("invalid_api_key", "the key is not an allotment or Autumn key")
+            raise AllotmentError(
+                ErrorCode.INVALID_API_KEY, "the key is not an allotment or Autumn key"
+            )
         cached = self._cache.get(key)
         if cached is not None:
             return cached
         with self._database.transaction(write=False) as connection:
             found = key_service.find(KeyStore(connection), key)
         if found is None:
-            raise AllotmentError("invalid_secret_key", "the key is not valid")
+            raise AllotmentError(ErrorCode.INVALID_SECRET_KEY, "the key is not valid")
         self._cache[key] = found
         return found

@@ -27,13 +27,17 @@ _STATUS = {
     ErrorCode.ENTITY_ALREADY_EXISTS: 409,
     ErrorCode.LOCK_ALREADY_EXISTS: 409,
     ErrorCode.LOCK_ALREADY_FINALIZED: 409,
-    "no_secret_key": 401,
-    "invalid_secret_key": 401,
-    "invalid_api_key": 401,
-    "not_found": 404,
-    "method_not_allowed": 405,
+    ErrorCode.NO_SECRET_KEY: 401,
+    ErrorCode.INVALID_SECRET_KEY: 401,
+    ErrorCode.INVALID_API_KEY: 401,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.RATE_LIMIT_EXCEEDED: 429,
+    ErrorCode.SERVICE_UNAVAILABLE: 503,
+    ErrorCode.INTERNAL_ERROR: 500,
 }
 
 
-def status_of(code: str) -> int:
-    return _STATUS.get(code, 400)
+def status_of(code: ErrorCode) -> int:
+    return _STATUS[code]

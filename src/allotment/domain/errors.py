@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 __all__ = ["AllotmentError", "ErrorCode", "OverdrawRefused"]
 
 
-class ErrorCode:
-    """Stable error codes. Where Autumn has a code for the case, it is Autumn's."""
+class ErrorCode(StrEnum):
+    """Every stable error code, the HTTP-only ones included. Where Autumn has a code for the
+    case, it is Autumn's. `api/errors.py` maps each to its HTTP status."""
 
     INVALID_INPUTS = "invalid_inputs"
     INVALID_REQUEST = "invalid_request"
@@ -28,18 +31,28 @@ class ErrorCode:
     ENTITY_ALREADY_EXISTS = "entity_already_exists"
     EVENT_NOT_FOUND = "event_not_found"
     EVENT_ALREADY_REVERSED = "event_already_reversed"
+    # answered by the HTTP server only
+    NO_SECRET_KEY = "no_secret_key"
+    INVALID_SECRET_KEY = "invalid_secret_key"
+    INVALID_API_KEY = "invalid_api_key"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    RATE_LIMIT_EXCEEDED = "rate_limit_exceeded"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    INTERNAL_ERROR = "internal_error"
 
 
 class AllotmentError(Exception):
     """A business or input error. `code` is stable; `message` names the offending field."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
 
     def __repr__(self) -> str:
-        return f"AllotmentError({self.code!r}, {self.message!r})"
+        return f"AllotmentError({str(self.code)!r}, {self.message!r})"
 
 
 def invalid(message: str) -> AllotmentError:
