@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 
-from allotment.wire import LedgerReport
+from allotment.domain.ledger import LedgerReport
 from benchmarks.bare import BareDatabase
 from benchmarks.databases import sqlite_path
 from benchmarks.datasets import Datasets

@@ -19,12 +19,14 @@ from allotment.domain.clock import Clock, system_clock, truncate_to_ms
 from allotment.domain.errors import AllotmentError, ErrorCode, OverdrawRefused
 from allotment.services.errors import NeedsWrite
 from allotment.storage.database import Database
+from allotment.storage.global_store import GlobalStore
 from allotment.storage.store import Store
 
-__all__ = ["Operation", "Runner"]
+__all__ = ["GlobalOperation", "Operation", "Runner"]
 
 T = TypeVar("T")
 Operation = Callable[[Store, datetime, bool], T]
+GlobalOperation = Callable[[GlobalStore, datetime], T]
 _RACE_RETRIES = 3
 
 
@@ -61,3 +63,17 @@ class Runner:
                 if attempt == _RACE_RETRIES - 1:
                     raise
         raise RuntimeError("unreachable")  # pragma: no cover
+
+    def run_global(self, operation: GlobalOperation[T], *, write: bool) -> T:
+        """One operation on what spans every tenant (keys, the whole ledger, the health
+        probe), in one transaction."""
+        now = self.now()
+        with self.database.transaction(write=write) as connection:
+            return operation(GlobalStore(connection), now)
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema (one process migrates, the others wait)."""
+        self.database.migrate()
+
+    def close(self) -> None:
+        self.database.dispose()

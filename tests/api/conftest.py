@@ -22,6 +22,7 @@ from starlette.types import ASGIApp
 
 from allotment.api.app import create_app
 from allotment.services import keys
+from allotment.session import Engine
 from allotment.storage.database import Database
 from allotment.storage.key_store import KeyStore
 from tests.conftest import FakeClock
@@ -160,7 +161,7 @@ def server(
     database = migrated_database(request, tmp_path_factory, "api")
     clock = FakeClock()
     with anyio.from_thread.start_blocking_portal() as portal:
-        app = create_app(database, clock=clock)
+        app = create_app(Engine.over(database, clock=clock))
         server = Server(request.param, database, clock, PortalTransport(app, portal))
         with database.transaction(write=True) as connection:
             for name, org, env, publishable in _KEYS:

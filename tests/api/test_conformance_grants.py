@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from allotment.domain.clock import to_ms
-from allotment.storage.grant_store import GrantStore
+from allotment.session import Engine
 from allotment.storage.tables import entries
 from tests.api.conftest import Api, Server, fails, new_customer, unique
 
@@ -44,9 +44,8 @@ def advance(api: Api, customer_id: str, at: datetime) -> None:
 
 
 def assert_ledger_clean(server: Server) -> None:
-    with server.database.engine.connect() as connection:
-        checked, wrong = GrantStore(connection, "acme", "sandbox").mismatches(all_tenants=True)
-    assert checked and not wrong, wrong
+    report = Engine.over(server.database).verify_ledger()
+    assert report.balances_checked and report.ok, report.mismatches
 
 
 # --- item 4 --------------------------------------------------------------------------------------

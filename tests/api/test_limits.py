@@ -14,6 +14,7 @@ import pytest
 from allotment.api.app import create_app
 from allotment.api.limits import Limits, RateLimiter
 from allotment.services import keys
+from allotment.session import Engine
 from allotment.storage.database import Database
 from allotment.storage.key_store import KeyStore
 from tests.api.conftest import PortalTransport
@@ -35,7 +36,7 @@ def limited(tmp_path: Path) -> Iterator[tuple[httpx.Client, str, str]]:
         )
     limits = Limits(max_body_bytes=4096, rate_per_second=3, burst=3)
     with anyio.from_thread.start_blocking_portal() as portal:
-        app = create_app(database, clock=clock, limits=limits)
+        app = create_app(Engine.over(database, clock=clock), limits=limits)
         with httpx.Client(
             transport=PortalTransport(app, portal), base_url="http://allotment"
         ) as client:

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from allotment.domain.clock import to_ms
-from allotment.services import ledger as ledger_service
-from allotment.storage.store import Store
+from allotment.session import Engine
 from tests.api.conftest import Api, Server, fails, new_customer, ok, unique
 
 
@@ -93,8 +92,7 @@ def test_override_value_only_with_confirm(catalog: Api) -> None:
 
 
 def ledger_verifies(server: Server) -> bool:
-    with server.database.transaction(write=False) as connection:
-        return ledger_service.verify(Store(connection, "", ""), all_tenants=True).ok
+    return Engine.over(server.database).verify_ledger().ok
 
 
 def lock_values(api: Api, customer_id: str) -> list[Any]:

@@ -42,6 +42,7 @@ from sqlalchemy import select
 from allotment.api.app import create_app
 from allotment.domain.clock import to_ms
 from allotment.services import keys
+from allotment.session import Engine
 from allotment.storage import tables
 from allotment.storage.database import Database
 from allotment.storage.key_store import KeyStore
@@ -830,7 +831,7 @@ def bench(
             KeyStore(connection), clock.now, org="acme", env="sandbox", publishable=False
         )
     with anyio.from_thread.start_blocking_portal() as portal:
-        app = create_app(database, clock=clock)
+        app = create_app(Engine.over(database, clock=clock))
         http = httpx.Client(
             transport=PortalTransport(app, portal),
             base_url="http://test",

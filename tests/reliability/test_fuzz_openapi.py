@@ -48,10 +48,9 @@ from schemathesis.core.failures import FailureGroup
 from allotment.api.app import create_app
 from allotment.api.openapi import openapi_document
 from allotment.services import keys
-from allotment.services import ledger as ledger_service
+from allotment.session import Engine
 from allotment.storage.database import Database
 from allotment.storage.key_store import KeyStore
-from allotment.storage.store import Store
 from tests.api.conftest import Api, PortalTransport, migrated_database
 from tests.conftest import LONG, FakeClock
 
@@ -107,7 +106,7 @@ def fuzz(
         key = keys.create(
             KeyStore(connection), clock.now, org="acme", env="sandbox", publishable=False
         )
-    app = create_app(database, clock=clock)
+    app = create_app(Engine.over(database, clock=clock))
     config = SchemathesisConfig.from_dict(
         {
             "headers": {"Authorization": f"Bearer {key}"},
@@ -277,8 +276,7 @@ def test_generated_requests_never_get_a_5xx_and_answer_per_the_schema(
 def test_the_ledger_still_verifies_after_fuzzing(
     fuzz: Fuzz, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with fuzz.database.transaction(write=False) as connection:
-        report = ledger_service.verify(Store(connection, "", ""), all_tenants=True)
+    report = Engine.over(fuzz.database).verify_ledger()
     total = sum(fuzz.cases.values())
     with capsys.disabled():
         statuses = ", ".join(f"{s}: {n}" for s, n in sorted(fuzz.statuses.items()))

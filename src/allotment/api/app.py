@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -25,6 +24,7 @@ from starlette.routing import Route
 from allotment.api.auth import Authenticator
 from allotment.api.context import (
     RequestContext,
+    Sessions,
     creates_missing_customers,
     is_legacy_version,
 )
@@ -32,10 +32,8 @@ from allotment.api.errors import status_of
 from allotment.api.limits import Limits, RateLimiter
 from allotment.api.openapi import openapi_document
 from allotment.api.routes import BY_NAME, LEGACY, RPC, Endpoint
-from allotment.domain.clock import Clock
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
-from allotment.runner import Runner
-from allotment.storage.database import Database, default_database_url
+from allotment.session import Engine
 from allotment.wire.codec import check_values, dumps, loads
 
 __all__ = ["create_app", "create_app_from_environment"]
@@ -91,7 +89,7 @@ async def _body_of(request: Request, limit: int) -> dict[str, Any]:
 
 
 def _handle(
-    endpoint: Endpoint, runner: Runner, auth: Authenticator, limits: Limits, rate: RateLimiter
+    endpoint: Endpoint, sessions: Sessions, auth: Authenticator, limits: Limits, rate: RateLimiter
 ) -> Callable[[Request], Awaitable[Response]]:
     async def handle(request: Request) -> Response:
         env: str | None = None
@@ -124,15 +122,12 @@ def _handle(
             except ValidationError as error:
                 raise invalid(_describe(error)) from None
             version = request.headers.get("x-api-version")
+            creates = creates_missing_customers(version) and not publishable
             context = RequestContext(
-                runner,
-                principal.org,
-                principal.env,
+                sessions.tenant(principal.org, principal.env, principal.prefix, creates),
                 publishable,
                 is_legacy_version(version),
                 request.headers.get("idempotency-key"),
-                f"api_key:{principal.prefix}",
-                creates_missing_customers(version),
             )
             result = await run_in_threadpool(endpoint.handler, context, body)
             return _json(result)
@@ -161,16 +156,15 @@ def _handle(
     return handle
 
 
-def create_app(
-    database: Database, clock: Clock | None = None, limits: Limits | None = None
-) -> Starlette:
-    runner = Runner(database, clock)
-    auth = Authenticator(database)
+def create_app(engine: Engine, limits: Limits | None = None) -> Starlette:
+    """The app over an open engine (its schema already migrated)."""
+    sessions = Sessions(engine)
+    auth = Authenticator(engine)
     limits = limits or Limits()
     rate = RateLimiter(limits.rate_per_second, limits.burst)
 
     def handle(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
-        return _handle(endpoint, runner, auth, limits, rate)
+        return _handle(endpoint, sessions, auth, limits, rate)
 
     routes = [Route(f"/v1/{e.name}", handle(e), methods=["POST"]) for e in RPC]
     routes += [
@@ -182,12 +176,8 @@ def create_app(
         return _json(document)
 
     async def health(_: Request) -> Response:
-        def probe() -> None:
-            with database.transaction(write=False) as connection:
-                connection.execute(text("SELECT 1"))
-
         try:
-            await run_in_threadpool(probe)
+            await run_in_threadpool(engine.ping)
         except Exception:
             return _json({"status": "unavailable"}, 503)
         return _json({"status": "ok"})
@@ -206,5 +196,5 @@ def create_app(
 
 def create_app_from_environment() -> Starlette:
     """The uvicorn factory used by `allotment serve` (one per worker process)."""
-    database = Database(os.environ.get("ALLOTMENT_DATABASE_URL") or default_database_url())
-    return create_app(database, limits=Limits.from_environment())
+    engine = Engine(os.environ.get("ALLOTMENT_DATABASE_URL"), migrate=False)
+    return create_app(engine, limits=Limits.from_environment())

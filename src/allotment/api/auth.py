@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 from allotment.domain.errors import AllotmentError, ErrorCode
-from allotment.services import keys as key_service
-from allotment.storage.database import Database
-from allotment.storage.key_store import KeyStore
-from allotment.storage.records import ApiKeyRecord
+from allotment.domain.keys import ApiKey
+from allotment.session import Engine
 
 _KEY_PREFIXES = ("am_sk_", "am_pk_")
 
 
 class Authenticator:
-    def __init__(self, database: Database) -> None:
-        self._database = database
-        self._cache: dict[str, ApiKeyRecord] = {}
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._cache: dict[str, ApiKey] = {}
 
-    def cached(self, authorization: str | None) -> ApiKeyRecord | None:
+    def cached(self, authorization: str | None) -> ApiKey | None:
         """The key's record if this process has already seen it (no database, no thread)."""
         if not authorization:
             return None
         scheme, _, key = authorization.strip().partition(" ")
         return self._cache.get(key.strip()) if scheme.lower() == "bearer" else None
 
-    def authenticate(self, authorization: str | None) -> ApiKeyRecord:
+    def authenticate(self, authorization: str | None) -> ApiKey:
         if not authorization or not authorization.strip():
             raise AllotmentError(ErrorCode.NO_SECRET_KEY, "Authorization: Bearer <key> is required")
         scheme, _, key = authorization.strip().partition(" ")
@@ -37,8 +35,7 @@ class Authenticator:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        with self._database.transaction(write=False) as connection:
-            found = key_service.find(KeyStore(connection), key)
+        found = self._engine.find_key(key)
         if found is None:
             raise AllotmentError(ErrorCode.INVALID_SECRET_KEY, "the key is not valid")
         self._cache[key] = found

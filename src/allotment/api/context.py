@@ -4,11 +4,8 @@ API version shapes the answer, and how to run a use case in one transaction."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeVar
 
-from allotment.runner import Operation, Runner
-
-T = TypeVar("T")
+from allotment.session import Engine, Tenant
 
 
 def _major_minor(header: str | None) -> tuple[int, int] | None:
@@ -40,17 +37,28 @@ def creates_missing_customers(header: str | None) -> bool:
 
 @dataclass(frozen=True)
 class RequestContext:
-    runner: Runner
-    org: str
-    env: str
+    """The tenant session of the calling key, and what only HTTP knows: the key's kind, the
+    API version's shapes, the `Idempotency-Key` header."""
+
+    tenant: Tenant
     publishable: bool
     legacy: bool
     idempotency_key: str | None = None
-    actor: str = "api"  # who makes manual changes: the API key's prefix
-    auto_create: bool = False  # API < 2.1: check and track create a missing customer
 
-    def read(self, operation: Operation[T]) -> T:
-        return self.runner.run(self.org, self.env, operation, write=False)
 
-    def write(self, operation: Operation[T]) -> T:
-        return self.runner.run(self.org, self.env, operation, write=True)
+class Sessions:
+    """One tenant session per (org, env, key, version rule), made once per process: a session
+    holds no state of its own, only its scope."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._made: dict[tuple[str, str, str, bool], Tenant] = {}
+
+    def tenant(self, org: str, env: str, key_prefix: str, creates: bool) -> Tenant:
+        made = self._made.get((org, env, key_prefix, creates))
+        if made is None:
+            made = self._engine.tenant(
+                org, env, actor=f"api_key:{key_prefix}", creates_missing_customers=creates
+            )
+            self._made[(org, env, key_prefix, creates)] = made
+        return made

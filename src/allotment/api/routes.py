@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, create_model
 
 from allotment import wire as schemas
-from allotment.api.handlers import balances, billing, catalog, customers
+from allotment.api.handlers import billing, catalog, customers, events, loose_grants, usage
 from allotment.wire import requests as rq
 
 Handler = Callable[[Any, Any], Any]
@@ -31,12 +31,18 @@ def _list_of(model: type[BaseModel]) -> type[BaseModel]:
 
 
 RPC: list[Endpoint] = [
-    Endpoint("balances.check", rq.CheckRequest, balances.check, schemas.CheckResponse, True),
-    Endpoint("balances.track", rq.TrackRequest, balances.track, schemas.TrackResponse),
-    Endpoint("balances.finalize", rq.FinalizeRequest, balances.finalize, schemas.Success),
-    Endpoint("balances.create", rq.BalanceCreateRequest, balances.create_balance, schemas.Success),
-    Endpoint("balances.update", rq.BalanceUpdateRequest, balances.update_balance, schemas.Success),
-    Endpoint("balances.delete", rq.BalanceDeleteRequest, balances.delete_balance, schemas.Success),
+    Endpoint("balances.check", rq.CheckRequest, usage.check, schemas.CheckResponse, True),
+    Endpoint("balances.track", rq.TrackRequest, usage.track, schemas.TrackResponse),
+    Endpoint("balances.finalize", rq.FinalizeRequest, usage.finalize, schemas.Success),
+    Endpoint(
+        "balances.create", rq.BalanceCreateRequest, loose_grants.create_balance, schemas.Success
+    ),
+    Endpoint(
+        "balances.update", rq.BalanceUpdateRequest, loose_grants.update_balance, schemas.Success
+    ),
+    Endpoint(
+        "balances.delete", rq.BalanceDeleteRequest, loose_grants.delete_balance, schemas.Success
+    ),
     Endpoint(
         "customers.get_or_create", rq.CustomerRequest, customers.get_or_create, schemas.Customer
     ),
@@ -72,9 +78,9 @@ RPC: list[Endpoint] = [
     Endpoint("plans.update", rq.PlanRequest, catalog.update_plan, schemas.Plan),
     Endpoint("plans.delete", rq.PlanRequest, catalog.delete_plan, schemas.Success),
     Endpoint("billing.attach", rq.AttachRequest, billing.attach, schemas.AttachResponse),
-    Endpoint("events.list", rq.EventsListRequest, billing.list_events, schemas.EventsPage, True),
-    Endpoint("events.aggregate", rq.EventsAggregateRequest, billing.aggregate_events, dict, True),
-    Endpoint("events.reverse", rq.EventReverseRequest, billing.reverse_event, schemas.Reversal),
+    Endpoint("events.list", rq.EventsListRequest, events.list_events, schemas.EventsPage, True),
+    Endpoint("events.aggregate", rq.EventsAggregateRequest, events.aggregate_events, dict, True),
+    Endpoint("events.reverse", rq.EventReverseRequest, events.reverse_event, schemas.Reversal),
 ]
 
 BY_NAME = {endpoint.name: endpoint for endpoint in RPC}
@@ -118,5 +124,5 @@ LEGACY: list[tuple[str, str, str]] = [
     ("POST", "/v1/balances/create", "balances.create"),
 ]
 
-USAGE = Endpoint("balances.usage", rq.UsageRequest, balances.usage, dict)
+USAGE = Endpoint("balances.usage", rq.UsageRequest, usage.usage, dict)
 BY_NAME[USAGE.name] = USAGE

@@ -14,10 +14,7 @@ from allotment.cli.demo import balances_table, run_demo
 from allotment.cli.server import create_key, run_server
 from allotment.domain.clock import to_ms
 from allotment.domain.errors import AllotmentError
-from allotment.embedded import Allotment
-from allotment.services import ledger as ledger_service
-from allotment.storage.database import Database, default_database_url
-from allotment.storage.store import Store
+from allotment.session import Engine
 
 app = typer.Typer(help="allotment: pricing, credits and entitlements (Autumn-compatible).")
 ledger_app = typer.Typer(help="The append-only ledger.")
@@ -41,10 +38,9 @@ DatabaseUrl = Annotated[
 @app.command()
 def migrate(database_url: DatabaseUrl = None) -> None:
     """Create or upgrade the database schema."""
-    database = Database(database_url or default_database_url())
-    database.migrate()
-    console.print(f"database is up to date: {database.engine.url.render_as_string()}")
-    database.dispose()
+    engine = Engine(database_url)
+    console.print(f"database is up to date: {engine.url}")
+    engine.close()
 
 
 @app.command()
@@ -92,11 +88,11 @@ def keys_create(
 @ledger_app.command("verify")
 def ledger_verify(database_url: DatabaseUrl = None) -> None:
     """Fold every ledger entry into balances and compare with the stored balances."""
-    database = Database(database_url or default_database_url())
-    database.migrate()
-    with database.transaction(write=False) as connection:
-        report = ledger_service.verify(Store(connection, "", ""), all_tenants=True)
-    database.dispose()
+    engine = Engine(database_url)
+    try:
+        report = engine.verify_ledger()
+    finally:
+        engine.close()
     console.print(report.summary())
     if not report.ok:
         table = Table("grant", "customer", "feature", "stored", "from entries")
@@ -135,12 +131,13 @@ def customers_advance_test_clock(
 ) -> None:
     """Sandbox: move a customer's clock forward; resets, rollovers, expiries and locks due by
     then are applied. Prints the customer's balances at the new time."""
-    engine = Allotment(database_url, org=org, env=env)
+    engine = Engine(database_url)
     try:
-        clock = engine.customers.advance_test_clock(
+        tenant = engine.tenant(org, env, actor="cli")
+        clock = tenant.customers.advance_test_clock(
             customer_id=customer_id, frozen_time=_instant(frozen_time)
         )
-        customer = engine.customers.get(customer_id=customer_id)
+        customer = tenant.customers.get(customer_id=customer_id)
     except AllotmentError as error:
         console.print(f"[red]{error.code}[/red]: {error.message}")
         raise typer.Exit(1) from None

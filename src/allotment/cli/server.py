@@ -9,34 +9,15 @@ import sys
 import uvicorn
 
 from allotment.api.limits import DEFAULT_MAX_BODY_BYTES
-from allotment.domain.clock import system_clock
-from allotment.services import keys as key_service
-from allotment.storage.database import Database, default_database_url
-from allotment.storage.key_store import KeyStore
+from allotment.session import Engine
 
 
 def create_key(database_url: str | None, *, org: str, env: str, publishable: bool) -> str:
-    database = Database(database_url or default_database_url())
+    engine = Engine(database_url)
     try:
-        database.migrate()
-        with database.transaction(write=True) as connection:
-            return key_service.create(
-                KeyStore(connection), system_clock(), org=org, env=env, publishable=publishable
-            )
+        return engine.create_key(org=org, env=env, publishable=publishable)
     finally:
-        database.dispose()
-
-
-def _first_key(database: Database) -> str | None:
-    """On first start with an empty database, make a sandbox secret key so one command is
-    enough to begin."""
-    with database.transaction(write=True) as connection:
-        keys = KeyStore(connection)
-        if keys.any_key():
-            return None
-        return key_service.create(
-            keys, system_clock(), org="default", env="sandbox", publishable=False
-        )
+        engine.close()
 
 
 def run_server(
@@ -48,11 +29,12 @@ def run_server(
     rate_limit: float = 0,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> None:
-    url = database_url or default_database_url()
-    database = Database(url)
-    database.migrate()
-    key = _first_key(database)
-    database.dispose()
+    engine = Engine(database_url)
+    url = engine.database_url
+    try:
+        key = engine.first_key()
+    finally:
+        engine.close()
     if key is not None:
         print(f"Secret key: {key}", flush=True)
     print(f"allotment listening on http://{host}:{port}", flush=True)

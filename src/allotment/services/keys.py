@@ -8,8 +8,10 @@ import secrets
 from datetime import datetime
 
 from allotment.domain.errors import invalid
+
+__all__ = ["create", "find", "first_key", "invalid", "key_hash"]
+from allotment.domain.keys import ApiKey
 from allotment.storage.key_store import KeyStore
-from allotment.storage.records import ApiKeyRecord
 
 _PREFIXES = {
     ("secret", "sandbox"): "am_sk_test_",
@@ -34,5 +36,12 @@ def create(keys: KeyStore, now: datetime, *, org: str, env: str, publishable: bo
     return key
 
 
-def find(keys: KeyStore, key: str) -> ApiKeyRecord | None:
+def first_key(keys: KeyStore, now: datetime) -> str | None:
+    """A sandbox secret key of org `default` when there is no key at all, else None."""
+    if keys.any_key():
+        return None
+    return create(keys, now, org="default", env="sandbox", publishable=False)
+
+
+def find(keys: KeyStore, key: str) -> ApiKey | None:
     return keys.find(key_hash(key))

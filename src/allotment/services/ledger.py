@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from allotment import wire as schemas
 from allotment.domain.amounts import from_units
-from allotment.storage.store import Store
+from allotment.domain.ledger import LedgerMismatch, LedgerReport
+from allotment.storage.ledger_store import LedgerStore
 
 
-def verify(store: Store, *, all_tenants: bool = False) -> schemas.LedgerReport:
-    checked, wrong = store.grants.mismatches(all_tenants=all_tenants)
-    return schemas.LedgerReport(
+def verify(ledger: LedgerStore) -> LedgerReport:
+    """Every stored balance of the store's scope (a tenant, or all of them) against the fold
+    of its entries."""
+    checked, wrong = ledger.mismatches()
+    return LedgerReport(
         ok=not wrong,
         balances_checked=checked,
         mismatches=[
-            schemas.LedgerMismatch(
+            LedgerMismatch(
                 grant_id=m.grant_id,
                 customer_id=m.customer_id,
                 feature_id=m.feature_id,

@@ -266,3 +266,35 @@ def _consume(
             return None
         raise
     return usages[0].grants
+
+
+def set_usage(
+    store: Store,
+    now: datetime,
+    *,
+    customer_id: object,
+    feature_id: object,
+    entity_id: object = None,
+    value: object,
+) -> None:
+    """Legacy `POST /v1/usage`: set the usage of a feature to `value` by tracking the
+    difference (measured on the balance that answers for the feature, in its units)."""
+    target = parse_amount(value, "value")  # bounded and exact before any arithmetic
+    current = check(
+        store, now, customer_id=customer_id, feature_id=feature_id, entity_id=entity_id, write=True
+    )
+    used = current.balance.usage if current.balance is not None else Decimal(0)
+    if current.balance is not None and current.balance.feature_id != feature_id:
+        cost = current.required_balance or Decimal(1)  # the pool's credits for one unit
+        used = used / cost
+    delta = target - used
+    if delta:
+        track(
+            store,
+            now,
+            customer_id=customer_id,
+            feature_id=feature_id,
+            entity_id=entity_id,
+            value=delta.quantize(Decimal("0.000001")),
+            overage_behavior="overflow",
+        )

@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 
 from allotment.domain.clock import from_ms, to_ms
 from allotment.domain.errors import OverdrawRefused
@@ -14,9 +14,9 @@ from allotment.domain.grants import Grant
 from allotment.domain.intervals import Interval
 from allotment.domain.rollovers import RolloverRule
 from allotment.storage.raw import RawStatement
-from allotment.storage.records import BalanceMismatch, EntryRecord
+from allotment.storage.records import EntryRecord
 from allotment.storage.scoped import ScopedStore
-from allotment.storage.tables import customers, entries, grants
+from allotment.storage.tables import entries, grants
 
 
 def _ms(moment: datetime | None) -> int | None:
@@ -265,39 +265,3 @@ class GrantStore(ScopedStore):
             )
             for r in rows
         ]
-
-    def mismatches(self, *, all_tenants: bool = False) -> tuple[int, list[BalanceMismatch]]:
-        """Fold every entry into its grant's balance and compare with the stored balance."""
-        folded = (
-            select(entries.c.grant_id, func.sum(entries.c.amount).label("total"))
-            .group_by(entries.c.grant_id)
-            .subquery()
-        )
-        query = (
-            select(
-                grants.c.id,
-                grants.c.feature_id,
-                grants.c.balance,
-                customers.c.customer_id,
-                func.coalesce(folded.c.total, 0).label("total"),
-            )
-            .join(customers, customers.c.id == grants.c.customer_internal_id)
-            .outerjoin(folded, folded.c.grant_id == grants.c.id)
-        )
-        if not all_tenants:
-            query = query.where(self._tenant(grants))
-        checked = 0
-        wrong: list[BalanceMismatch] = []
-        for row in self._connection.execute(query.order_by(grants.c.id)).mappings():
-            checked += 1
-            if int(row["total"]) != row["balance"]:
-                wrong.append(
-                    BalanceMismatch(
-                        row["id"],
-                        row["customer_id"],
-                        row["feature_id"],
-                        row["balance"],
-                        int(row["total"]),
-                    )
-                )
-        return checked, wrong

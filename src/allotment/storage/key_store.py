@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, select
 
 from allotment.domain.clock import to_ms
-from allotment.storage.records import ApiKeyRecord
+from allotment.domain.keys import ApiKey
 from allotment.storage.tables import api_keys
 
 
@@ -32,7 +32,7 @@ class KeyStore:
             )
         )
 
-    def find(self, key_hash: str) -> ApiKeyRecord | None:
+    def find(self, key_hash: str) -> ApiKey | None:
         row = (
             self._connection.execute(
                 select(api_keys).where(api_keys.c.key_hash == key_hash, ~api_keys.c.revoked)
@@ -42,7 +42,7 @@ class KeyStore:
         )
         if row is None:
             return None
-        return ApiKeyRecord(row["org"], row["env"], row["kind"], row["prefix"])
+        return ApiKey(row["org"], row["env"], row["kind"], row["prefix"])
 
     def any_key(self) -> bool:
         return self._connection.execute(select(api_keys.c.id).limit(1)).first() is not None

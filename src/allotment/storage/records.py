@@ -96,11 +96,3 @@ class LockRecord:
     value: int
     status: str
     expires_at: datetime
-
-
-@dataclass(frozen=True)
-class ApiKeyRecord:
-    org: str
-    env: str
-    kind: str
-    prefix: str

@@ -11,6 +11,7 @@ from allotment.storage.customer_store import CustomerStore
 from allotment.storage.entity_store import EntityStore
 from allotment.storage.event_store import EventStore
 from allotment.storage.grant_store import GrantStore
+from allotment.storage.ledger_store import LedgerStore
 from allotment.storage.lock_store import LockStore
 from allotment.storage.plan_store import PlanStore
 
@@ -31,3 +32,4 @@ class Store:
         self.events = EventStore(connection, org, env)
         self.entities = EntityStore(connection, org, env)
         self.locks = LockStore(connection, org, env)
+        self.ledger = LedgerStore(connection, (org, env))

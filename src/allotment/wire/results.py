@@ -233,25 +233,3 @@ class Event(_Result):
 class EventsPage(_Result):
     list: builtins.list[Event]
     next_cursor: str | None
-
-
-class LedgerMismatch(_Result):
-    grant_id: int
-    customer_id: str
-    feature_id: str
-    stored: Decimal
-    folded: Decimal
-
-
-class LedgerReport(_Result):
-    ok: bool
-    balances_checked: int
-    mismatches: list[LedgerMismatch]
-
-    def summary(self) -> str:
-        if self.ok:
-            return f"ledger ok: {self.balances_checked} balances agree with their entries"
-        return (
-            f"ledger MISMATCH: {len(self.mismatches)} of {self.balances_checked} balances "
-            "differ from their entries"
-        )

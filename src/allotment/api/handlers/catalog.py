@@ -1,4 +1,4 @@
-"""features and plans."""
+"""features.* and plans.*: request model -> the tenant session -> the answer."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from typing import Any
 from allotment import wire as schemas
 from allotment.api.context import RequestContext
 from allotment.domain.errors import invalid
-from allotment.services import features as feature_service
-from allotment.services import plans as plan_service
 from allotment.wire.requests import FeatureIdRequest, FeatureRequest, PlanRequest
 
 
@@ -26,50 +24,40 @@ def _schema(body: FeatureRequest) -> list[dict[str, Any]] | None:
 
 
 def create_feature(ctx: RequestContext, body: FeatureRequest) -> schemas.Feature:
-    return ctx.write(
-        lambda store, now, _: feature_service.create(
-            store,
-            now,
-            feature_id=_feature_id(body),
-            name=body.name,
-            type_=body.type,
-            consumable=body.consumable,
-            credit_schema=_schema(body),
-            event_names=body.event_names,
-            display=body.display,
-        )
+    return ctx.tenant.features.create(
+        feature_id=_feature_id(body),
+        name=body.name,
+        type_=body.type,
+        consumable=body.consumable,
+        credit_schema=_schema(body),
+        event_names=body.event_names,
+        display=body.display,
     )
 
 
 def get_feature(ctx: RequestContext, body: FeatureIdRequest) -> schemas.Feature:
-    return ctx.read(lambda store, _now, _: feature_service.get(store, body.feature_id))
+    return ctx.tenant.features.get(feature_id=body.feature_id)
 
 
 def list_features(ctx: RequestContext, body: FeatureRequest) -> dict[str, Any]:
-    found = ctx.read(
-        lambda store, _now, _: feature_service.list_all(store, include_archived=bool(body.archived))
-    )
-    return {"list": found}
+    return {"list": ctx.tenant.features.list(include_archived=bool(body.archived))}
 
 
 def update_feature(ctx: RequestContext, body: FeatureRequest) -> schemas.Feature:
-    return ctx.write(
-        lambda store, _now, _: feature_service.update(
-            store,
-            feature_id=_feature_id(body),
-            name=body.name,
-            type_=body.type,
-            consumable=body.consumable,
-            credit_schema=_schema(body),
-            event_names=body.event_names,
-            display=body.display,
-            archived=body.archived,
-        )
+    return ctx.tenant.features.update(
+        feature_id=_feature_id(body),
+        name=body.name,
+        type_=body.type,
+        consumable=body.consumable,
+        credit_schema=_schema(body),
+        event_names=body.event_names,
+        display=body.display,
+        archived=body.archived,
     )
 
 
 def delete_feature(ctx: RequestContext, body: FeatureIdRequest) -> schemas.Success:
-    ctx.write(lambda store, _now, _: feature_service.delete(store, body.feature_id))
+    ctx.tenant.features.delete(feature_id=body.feature_id)
     return schemas.Success()
 
 
@@ -87,56 +75,43 @@ def _items(body: PlanRequest) -> list[dict[str, Any]] | None:
 
 
 def create_plan(ctx: RequestContext, body: PlanRequest) -> schemas.Plan:
-    return ctx.write(
-        lambda store, now, _: plan_service.create(
-            store,
-            now,
-            plan_id=_plan_id(body),
-            name=body.name,
-            description=body.description,
-            group=body.group or None,
-            add_on=body.add_on,
-            auto_enable=body.auto_enable,
-            items=_items(body),
-            metadata=body.metadata,
-            price=body.price,
-        )
+    return ctx.tenant.plans.create(
+        plan_id=_plan_id(body),
+        name=body.name,
+        description=body.description,
+        group=body.group or None,
+        add_on=body.add_on,
+        auto_enable=body.auto_enable,
+        items=_items(body),
+        metadata=body.metadata,
+        price=body.price,
     )
 
 
 def get_plan(ctx: RequestContext, body: PlanRequest) -> schemas.Plan:
-    return ctx.read(lambda store, _now, _: plan_service.get(store, _plan_id(body), body.version))
+    return ctx.tenant.plans.get(plan_id=_plan_id(body), version=body.version)
 
 
 def list_plans(ctx: RequestContext, body: PlanRequest) -> dict[str, Any]:
     extra = body.model_extra or {}
-    found = ctx.read(
-        lambda store, _now, _: plan_service.list_all(
-            store, include_archived=bool(extra.get("include_archived"))
-        )
-    )
-    return {"list": found}
+    return {"list": ctx.tenant.plans.list(include_archived=bool(extra.get("include_archived")))}
 
 
 def update_plan(ctx: RequestContext, body: PlanRequest) -> schemas.Plan:
-    return ctx.write(
-        lambda store, now, _: plan_service.update(
-            store,
-            now,
-            plan_id=_plan_id(body),
-            name=body.name,
-            description=body.description,
-            group=body.group,
-            add_on=body.add_on,
-            auto_enable=body.auto_enable,
-            items=_items(body),
-            metadata=body.metadata,
-            archived=body.archived,
-            price=body.price,
-        )
+    return ctx.tenant.plans.update(
+        plan_id=_plan_id(body),
+        name=body.name,
+        description=body.description,
+        group=body.group,
+        add_on=body.add_on,
+        auto_enable=body.auto_enable,
+        items=_items(body),
+        metadata=body.metadata,
+        archived=body.archived,
+        price=body.price,
     )
 
 
 def delete_plan(ctx: RequestContext, body: PlanRequest) -> schemas.Success:
-    ctx.write(lambda store, _now, _: plan_service.delete(store, _plan_id(body)))
+    ctx.tenant.plans.delete(plan_id=_plan_id(body))
     return schemas.Success()

@@ -6,9 +6,9 @@ import builtins
 from typing import Any
 
 from allotment import wire as schemas
-from allotment.embedded_api.namespace import Namespace
 from allotment.services import customers as customer_service
 from allotment.services import entities as entity_service
+from allotment.session.namespace import Namespace
 
 
 class Customers(Namespace):
@@ -40,7 +40,7 @@ class Customers(Namespace):
         )
 
     def list(
-        self, *, start_cursor: str | None = None, limit: int = 50
+        self, *, start_cursor: str | None = None, limit: int | None = None
     ) -> tuple[builtins.list[schemas.Customer], str | None]:
         return self._write(
             lambda store, now, _: customer_service.list_page(
@@ -133,7 +133,11 @@ class Entities(Namespace):
         )
 
     def list(
-        self, *, customer_id: str | None = None, start_cursor: str | None = None, limit: int = 50
+        self,
+        *,
+        customer_id: str | None = None,
+        start_cursor: str | None = None,
+        limit: int | None = None,
     ) -> tuple[builtins.list[schemas.Entity], str | None]:
         return self._write(
             lambda store, now, _: entity_service.list_page(

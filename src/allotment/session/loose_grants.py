@@ -1,48 +1,15 @@
-"""`balances.*` and `events.*` of the embedded API."""
+"""`balances.*` of a tenant session: loose grants (create, update, delete) and finalizing a
+lock."""
 
 from __future__ import annotations
 
-import builtins
 from typing import Any
 
 from allotment import wire as schemas
-from allotment.embedded_api.namespace import Namespace
-from allotment.services import events as event_service
-from allotment.services import grants as grant_service
 from allotment.services import locks as lock_service
-from allotment.services import reversals as reversal_service
-
-
-class Events(Namespace):
-    def list(
-        self,
-        *,
-        customer_id: str | None = None,
-        feature_id: str | builtins.list[str] | None = None,
-        custom_range: dict[str, int] | None = None,
-        start_cursor: str | None = None,
-        limit: int = 50,
-    ) -> schemas.EventsPage:
-        return self._read(
-            lambda store, _now, _: event_service.list_page(
-                store,
-                customer_id=customer_id,
-                feature_id=feature_id,
-                custom_range=custom_range,
-                start_cursor=start_cursor or None,
-                limit=limit,
-            )
-        )
-
-    def reverse(
-        self, *, event_id: str | None = None, idempotency_key: str | None = None
-    ) -> schemas.Reversal:
-        """Give back exactly what one tracked event took (see services.reversals)."""
-        return self._write(
-            lambda store, now, _: reversal_service.reverse(
-                store, now, event_id=event_id, idempotency_key=idempotency_key
-            )
-        )
+from allotment.services import loose_grants as loose_grant_service
+from allotment.services import usage as usage_service
+from allotment.session.namespace import Namespace
 
 
 class Balances(Namespace):
@@ -61,6 +28,22 @@ class Balances(Namespace):
         )
         return schemas.Success()
 
+    def set_usage(
+        self, *, customer_id: str, feature_id: str, value: Any, entity_id: str | None = None
+    ) -> None:
+        """Legacy `/v1/usage`: set the feature's usage to `value` by tracking the difference
+        (overflow), in one transaction."""
+        self._write(
+            lambda store, now, _: usage_service.set_usage(
+                store,
+                now,
+                customer_id=customer_id,
+                feature_id=feature_id,
+                entity_id=entity_id,
+                value=value,
+            )
+        )
+
     def create(
         self,
         *,
@@ -78,7 +61,7 @@ class Balances(Namespace):
         """`next_reset_at` (Unix ms, with `reset`): the first reset boundary; later ones keep
         its anchor."""
         self._write(
-            lambda store, now, _: grant_service.create(
+            lambda store, now, _: loose_grant_service.create(
                 store,
                 now,
                 customer_id=customer_id,
@@ -108,11 +91,12 @@ class Balances(Namespace):
         balance_id: str | None = None,
         interval: str | None = None,
         reason: str | None = None,
-        actor: str = "embedded",
+        actor: str | None = None,
     ) -> schemas.Success:
-        """`reason` and `actor` (who) are kept on the adjustment's ledger entry."""
+        """`reason` and `actor` (who; default: the session's) are kept on the adjustment's
+        ledger entry."""
         self._write(
-            lambda store, now, _: grant_service.update(
+            lambda store, now, _: loose_grant_service.update(
                 store,
                 now,
                 customer_id=customer_id,
@@ -125,7 +109,7 @@ class Balances(Namespace):
                 balance_id=balance_id,
                 interval=interval,
                 reason=reason,
-                actor=actor,
+                actor=actor or self._scope.actor,
             )
         )
         return schemas.Success()
@@ -139,10 +123,10 @@ class Balances(Namespace):
         balance_id: str | None = None,
         interval: str | None = None,
         reason: str | None = None,
-        actor: str = "embedded",
+        actor: str | None = None,
     ) -> schemas.Success:
         self._write(
-            lambda store, now, _: grant_service.delete(
+            lambda store, now, _: loose_grant_service.delete(
                 store,
                 now,
                 customer_id=customer_id,
@@ -151,7 +135,7 @@ class Balances(Namespace):
                 balance_id=balance_id,
                 interval=interval,
                 reason=reason,
-                actor=actor,
+                actor=actor or self._scope.actor,
             )
         )
         return schemas.Success()

@@ -6,9 +6,9 @@ import builtins
 from typing import Any
 
 from allotment import wire as schemas
-from allotment.embedded_api.namespace import Namespace
 from allotment.services import features as feature_service
 from allotment.services import plans as plan_service
+from allotment.session.namespace import Namespace
 
 
 class Features(Namespace):

@@ -1,1 +1,0 @@
-"""The namespaces of the embedded `Allotment` API, one module per noun."""

@@ -1,0 +1,141 @@
+"""A tenant session: one org and environment of an engine, with the namespaces of the official
+Autumn client (`features`, `plans`, `customers`, `billing`, `balances`, `entities`,
+`events`) and its top-level `check` and `track`, plus `verify`. The embedded `Allotment`, the
+HTTP handlers and the CLI all call these; each call is one use case in one transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from allotment import wire as schemas
+from allotment.domain.ledger import LedgerReport
+from allotment.services import customers as customer_service
+from allotment.services import ledger as ledger_service
+from allotment.services import usage as usage_service
+from allotment.session.catalog import Features, Plans
+from allotment.session.customers import Billing, Customers, Entities
+from allotment.session.events import Events
+from allotment.session.loose_grants import Balances
+from allotment.session.namespace import Scope
+from allotment.storage.store import Store
+
+__all__ = ["Tenant"]
+
+
+class Tenant:
+    def __init__(self, scope: Scope) -> None:
+        self._scope = scope
+        self.features = Features(scope)
+        self.plans = Plans(scope)
+        self.customers = Customers(scope)
+        self.billing = Billing(scope)
+        self.events = Events(scope)
+        self.balances = Balances(scope)
+        self.entities = Entities(scope)
+
+    @property
+    def org(self) -> str:
+        return self._scope.org
+
+    @property
+    def env(self) -> str:
+        return self._scope.env
+
+    def now(self) -> datetime:
+        return self._scope.runner.now()
+
+    def check(
+        self,
+        *,
+        customer_id: str,
+        feature_id: str,
+        entity_id: str | None = None,
+        required_balance: Any = None,
+        properties: dict[str, Any] | None = None,
+        send_event: bool | None = None,
+        lock: dict[str, Any] | None = None,
+        with_preview: bool | None = None,
+        customer_data: dict[str, Any] | None = None,
+    ) -> schemas.CheckResponse:
+        """`customer_data`: a missing customer's name, email, ... when the session creates
+        missing customers (API versions before 2.1); ignored otherwise."""
+        creates = self._scope.creates_missing_customers
+
+        def operation(store: Store, now: datetime, write: bool) -> schemas.CheckResponse:
+            if creates:
+                _create_missing(store, now, customer_id, customer_data)
+            return usage_service.check(
+                store,
+                now,
+                customer_id=customer_id,
+                feature_id=feature_id,
+                entity_id=entity_id,
+                lock=lock,
+                required_balance=required_balance,
+                send_event=send_event,
+                properties=properties,
+                write=write,
+            )
+
+        writes = bool(send_event) or lock is not None or creates
+        return self._scope.write(operation) if writes else self._scope.read(operation)
+
+    def track(
+        self,
+        *,
+        customer_id: str,
+        feature_id: str | None = None,
+        entity_id: str | None = None,
+        event_name: str | None = None,
+        value: Any = None,
+        properties: dict[str, Any] | None = None,
+        timestamp: int | None = None,
+        overage_behavior: str | None = None,
+        idempotency_key: str | None = None,
+        async_: bool | None = None,
+        customer_data: dict[str, Any] | None = None,
+    ) -> schemas.TrackResponse:
+        creates = self._scope.creates_missing_customers
+
+        def operation(store: Store, now: datetime, _write: bool) -> schemas.TrackResponse:
+            if creates:
+                _create_missing(store, now, customer_id, customer_data)
+            return usage_service.track(
+                store,
+                now,
+                customer_id=customer_id,
+                feature_id=feature_id,
+                entity_id=entity_id,
+                event_name=event_name,
+                value=value,
+                properties=properties,
+                timestamp=timestamp,
+                idempotency_key=idempotency_key,
+                overage_behavior=overage_behavior,
+            )
+
+        return self._scope.write(operation)
+
+    def verify(self) -> LedgerReport:
+        """Fold every ledger entry of this org and environment into balances and compare them
+        with the stored balances."""
+        return self._scope.read(lambda store, _now, _write: ledger_service.verify(store.ledger))
+
+
+def _create_missing(
+    store: Store, now: datetime, customer_id: str, data: dict[str, Any] | None
+) -> None:
+    """API versions before 2.1: check and track on an unknown customer create it, from
+    `customer_data` when given (as Autumn does)."""
+    data = data if isinstance(data, dict) else {}
+    customer_service.get_or_create(
+        store,
+        now,
+        customer_id=customer_id,
+        name=data.get("name"),
+        email=data.get("email"),
+        fingerprint=data.get("fingerprint"),
+        metadata=data.get("metadata"),
+        write=True,
+    )
