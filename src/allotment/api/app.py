@@ -13,7 +13,6 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -35,6 +34,7 @@ from allotment.api.routes import BY_NAME, LEGACY, RPC, Endpoint
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.session import Engine
 from allotment.wire.codec import check_values, dumps, loads
+from allotment.wire.requests import parse
 
 __all__ = ["create_app", "create_app_from_environment"]
 
@@ -48,12 +48,6 @@ def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None
 
 def _error(code: ErrorCode, message: str, env: str | None) -> Response:
     return _json({"message": message, "code": code, "env": env}, status_of(code))
-
-
-def _describe(error: ValidationError) -> str:
-    first = error.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or "body"
-    return f"{field}: {first['msg']}"
 
 
 class _TooLarge(Exception):
@@ -115,12 +109,7 @@ def _handle(
                 raise AllotmentError(
                     ErrorCode.INVALID_REQUEST, f"a publishable key cannot call {endpoint.name}"
                 )
-            try:
-                body = endpoint.request.model_validate(
-                    await _body_of(request, limits.max_body_bytes)
-                )
-            except ValidationError as error:
-                raise invalid(_describe(error)) from None
+            body = parse(endpoint.request, await _body_of(request, limits.max_body_bytes))
             version = request.headers.get("x-api-version")
             creates = creates_missing_customers(version) and not publishable
             context = RequestContext(
