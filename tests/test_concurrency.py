@@ -35,7 +35,7 @@ from allotment import Allotment, AllotmentError
 from allotment.domain.amounts import SCALE
 from allotment.domain.clock import from_ms, to_ms
 from allotment.storage.tables import entries, events
-from tests.helpers import pool_of
+from tests.catalogs import credit_system, item, metered, plan, pool_of
 
 if TYPE_CHECKING:
     from tests.conftest import FakeClock
@@ -235,19 +235,9 @@ def test_one_idempotency_key_is_used_once(make_engine: Callable[..., Allotment])
 
 
 def _monthly_pool(engine: Allotment, included: int) -> None:
-    engine.features.create(feature_id="work", name="Work", type_="metered", consumable=True)
-    engine.features.create(
-        feature_id="pool",
-        name="Pool",
-        type_="credit_system",
-        credit_schema=[{"metered_feature_id": "work", "credit_cost": 1}],
-    )
-    engine.plans.create(
-        plan_id="monthly",
-        name="Monthly",
-        auto_enable=True,
-        items=[{"feature_id": "pool", "included": included, "reset": {"interval": "month"}}],
-    )
+    metered(engine, "work")
+    credit_system(engine, "pool", {"work": 1})
+    plan(engine, "monthly", item("pool", included), auto_enable=True)
     engine.customers.get_or_create(customer_id=CUSTOMER)
 
 

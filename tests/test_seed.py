@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from allotment import Allotment
-from tests.helpers import seed_catalog
+from tests.catalogs import seed_catalog
 
 
 def test_seed_example(engine: Allotment) -> None:

@@ -12,13 +12,14 @@ from allotment.domain.deduction import (
     Candidate,
     Deduction,
     OverageBehavior,
+    candidates_for,
     plan_deduction,
     plan_refund,
 )
 from allotment.domain.errors import AllotmentError
 from allotment.domain.grants import Grant, deduction_sort_key
 from allotment.domain.intervals import Interval
-from tests.domain.builders import make_grant, pool, utc
+from tests.domain.builders import credit_system, make_grant, metered, pool, utc
 
 U = 10**6
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -293,3 +294,29 @@ def test_overflow_does_not_land_on_an_expiring_rollover_piece() -> None:
     changes, _ = plan_deduction(ordered, 5 * U, OverageBehavior.OVERFLOW)
     taken = {c.candidate.grant.id: c.credits for c in changes}
     assert taken[2] <= 2 * U  # today: 5
+
+
+def test_candidates_are_the_own_and_pool_grants_in_deduction_order() -> None:
+    # own grants cost one credit per unit, a pool's its credit_cost (the first pool naming a
+    # pool feature sets it); a pool without the feature and other features do not pay
+    feature = metered("f")
+    pools = [credit_system("p", f=3 * U), credit_system("p", f=5 * U), credit_system("q", g=U)]
+    older = make_grant(1, 5 * U, created_at=T0)
+    newer = make_grant(2, 5 * U, created_at=utc(2026, 2, 1))
+    credits = make_grant(3, 30 * U, feature_id="p", created_at=T0)
+    others = [make_grant(4, U, feature_id="q"), make_grant(5, U, feature_id="g")]
+    found = candidates_for(feature, pools, [credits, newer, *others, older])
+    assert [(c.grant.id, c.cost, c.is_pool, c.continuous) for c in found] == [
+        (1, U, False, False),
+        (2, U, False, False),
+        (3, 3 * U, True, False),
+    ]
+
+
+def test_candidates_put_the_preferred_entity_first_and_mark_continuous_use() -> None:
+    seats = metered("seats", consumable=False)
+    customer = make_grant(1, 5 * U, feature_id="seats")
+    entity = make_grant(2, 5 * U, feature_id="seats", entity_internal_id=9)
+    assert [c.grant.id for c in candidates_for(seats, [], [entity, customer])] == [1, 2]
+    found = candidates_for(seats, [], [customer, entity], preferred_entity_id=9)
+    assert [(c.grant.id, c.continuous) for c in found] == [(2, True), (1, True)]

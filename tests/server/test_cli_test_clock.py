@@ -11,8 +11,8 @@ from pathlib import Path
 
 from allotment import Allotment
 from allotment.domain.clock import to_ms
+from tests.catalogs import seed_catalog
 from tests.conftest import FakeClock
-from tests.helpers import seed_catalog
 
 SCRIPT = str(Path(sys.executable).with_name("allotment"))
 

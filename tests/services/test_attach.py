@@ -5,26 +5,15 @@ from __future__ import annotations
 import pytest
 
 from allotment import Allotment, AllotmentError
+from tests.catalogs import item, metered, plan
 
 
 def catalog(engine: Allotment) -> None:
-    engine.features.create(feature_id="msgs", name="Messages", type_="metered", consumable=True)
-    engine.plans.create(
-        plan_id="free",
-        name="Free",
-        auto_enable=True,
-        items=[{"feature_id": "msgs", "included": 10}],
-    )
-    engine.plans.create(plan_id="pro", name="Pro", items=[{"feature_id": "msgs", "included": 100}])
-    engine.plans.create(
-        plan_id="pack", name="Pack", add_on=True, items=[{"feature_id": "msgs", "included": 50}]
-    )
-    engine.plans.create(
-        plan_id="other",
-        name="Other group",
-        group="support",
-        items=[{"feature_id": "msgs", "included": 1}],
-    )
+    metered(engine, "msgs", name="Messages")
+    plan(engine, "free", item("msgs", 10, reset=None), auto_enable=True)
+    plan(engine, "pro", item("msgs", 100, reset=None))
+    plan(engine, "pack", item("msgs", 50, reset=None), add_on=True)
+    plan(engine, "other", item("msgs", 1, reset=None), name="Other group", group="support")
 
 
 def test_get_or_create_attaches_auto_enable_plans_once(engine: Allotment) -> None:

@@ -14,6 +14,7 @@ import pytest
 
 from allotment import Allotment
 from allotment.domain.clock import to_ms
+from tests.catalogs import item, metered, plan
 from tests.conftest import FakeClock
 
 MS = timedelta(milliseconds=1)
@@ -30,14 +31,8 @@ def expected_boundary(anchor: datetime, months: int) -> datetime:
 
 
 def make_catalog(engine: Allotment, interval: str, price: dict[str, object] | None = None) -> None:
-    engine.features.create(feature_id="msg", name="Messages", type_="metered", consumable=True)
-    engine.plans.create(
-        plan_id="plan",
-        name="Plan",
-        auto_enable=True,
-        price=price,
-        items=[{"feature_id": "msg", "included": 100, "reset": {"interval": interval}}],
-    )
+    metered(engine, "msg", name="Messages")
+    plan(engine, "plan", item("msg", 100, reset=interval), auto_enable=True, price=price)
     engine.customers.get_or_create(customer_id="u")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from allotment import Allotment, AllotmentError
+from tests import catalogs
 
 
 def code_of(call: Any, *args: Any, **kwargs: Any) -> str:
@@ -17,9 +18,7 @@ def code_of(call: Any, *args: Any, **kwargs: Any) -> str:
 
 
 def metered(engine: Allotment, feature_id: str, consumable: bool = True) -> None:
-    engine.features.create(
-        feature_id=feature_id, name=feature_id, type_="metered", consumable=consumable
-    )
+    catalogs.metered(engine, feature_id, consumable=consumable, name=feature_id)
 
 
 def test_feature_round_trip(engine: Allotment) -> None:

@@ -7,18 +7,14 @@ from typing import Any
 import pytest
 
 from allotment import Allotment, AllotmentError
+from tests.catalogs import credit_system, metered, plan
 
 
 def catalog(engine: Allotment, items: list[dict[str, Any]], pools: int = 1) -> None:
-    engine.features.create(feature_id="work", name="Work", type_="metered", consumable=True)
+    metered(engine, "work")
     for n in range(1, pools + 1):
-        engine.features.create(
-            feature_id=f"pool{n}",
-            name=f"Pool {n}",
-            type_="credit_system",
-            credit_schema=[{"metered_feature_id": "work", "credit_cost": 10 * n}],
-        )
-    engine.plans.create(plan_id="main", name="Main", auto_enable=True, items=items)
+        credit_system(engine, f"pool{n}", {"work": 10 * n}, name=f"Pool {n}")
+    plan(engine, "main", *items, auto_enable=True)
     engine.customers.get_or_create(customer_id="c")
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from allotment import Allotment
 from allotment.domain.errors import AllotmentError
-from tests.helpers import seed_catalog
+from tests.catalogs import seed_catalog
 
 
 def test_a_lifetime_row_answers_reset_one_off(engine: Allotment) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from allotment import Allotment, AllotmentError
 from allotment.domain.clock import from_ms, to_ms
 from allotment.storage.tables import entries
+from tests.catalogs import metered
 from tests.conftest import FakeClock
 
 MS = timedelta(milliseconds=1)
@@ -30,8 +31,8 @@ def code_of(call: Any, **kwargs: Any) -> str:
 
 
 def setup(engine: Allotment, *customer_ids: str) -> None:
-    engine.features.create(feature_id="msgs", name="Messages", type_="metered", consumable=True)
-    engine.features.create(feature_id="seats", name="Seats", type_="metered", consumable=False)
+    metered(engine, "msgs", name="Messages")
+    metered(engine, "seats", consumable=False)
     for customer_id in customer_ids or ("c",):
         engine.customers.get_or_create(customer_id=customer_id)
 

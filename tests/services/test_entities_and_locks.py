@@ -9,6 +9,7 @@ import pytest
 
 from allotment import Allotment, AllotmentError
 from allotment.domain.clock import to_ms
+from tests.catalogs import item, metered, plan
 from tests.conftest import FakeClock
 
 
@@ -19,23 +20,16 @@ def code_of(call: Any, **kwargs: Any) -> str:
 
 
 def workspace_catalog(engine: Allotment) -> None:
-    engine.features.create(feature_id="seats", name="Seats", type_="metered", consumable=False)
-    engine.features.create(feature_id="msgs", name="Messages", type_="metered", consumable=True)
-    engine.plans.create(
-        plan_id="team",
-        name="Team",
+    metered(engine, "seats", consumable=False)
+    metered(engine, "msgs", name="Messages")
+    plan(
+        engine,
+        "team",
+        item("seats", 2, reset=None),
+        item("msgs", 100, reset=None),
         auto_enable=True,
-        items=[
-            {"feature_id": "seats", "included": 2},
-            {"feature_id": "msgs", "included": 100},
-        ],
     )
-    engine.plans.create(
-        plan_id="seat_plan",
-        name="Per seat",
-        add_on=True,
-        items=[{"feature_id": "msgs", "included": 500}],
-    )
+    plan(engine, "seat_plan", item("msgs", 500, reset=None), name="Per seat", add_on=True)
     engine.customers.get_or_create(customer_id="c")
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from allotment import Allotment
 from allotment.storage.tables import grants
-from tests.helpers import seed_catalog
+from tests.catalogs import seed_catalog
 
 
 def test_verify_reports_a_tampered_balance(engine: Allotment, database_url: str) -> None:

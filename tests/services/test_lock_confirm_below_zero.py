@@ -23,8 +23,8 @@ from sqlalchemy import select
 from allotment import Allotment, AllotmentError
 from allotment.domain.clock import to_ms
 from allotment.storage.tables import entries, events
+from tests.catalogs import item, metered, plan, seed_catalog
 from tests.conftest import FakeClock
-from tests.helpers import seed_catalog
 
 START = datetime(2026, 1, 31, 12, tzinfo=UTC)
 UNIT = 10**6
@@ -34,15 +34,13 @@ UNIT = 10**6
 def free(engine: Allotment, clock: FakeClock) -> Allotment:
     """Autumn's fixture product of those tests: hourly messages (5) + monthly messages (10)."""
     clock.set(START)
-    engine.features.create(feature_id="msgs", name="Messages", type_="metered", consumable=True)
-    engine.plans.create(
-        plan_id="free",
-        name="Free",
+    metered(engine, "msgs", name="Messages")
+    plan(
+        engine,
+        "free",
+        item("msgs", 5, reset="hour"),
+        item("msgs", 10, reset="month"),
         auto_enable=True,
-        items=[
-            {"feature_id": "msgs", "included": 5, "reset": {"interval": "hour"}},
-            {"feature_id": "msgs", "included": 10, "reset": {"interval": "month"}},
-        ],
     )
     engine.customers.get_or_create(customer_id="c")
     return engine

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from allotment import Allotment, AllotmentError
 from allotment.domain.clock import to_ms
 from allotment.storage.tables import entries
+from tests.catalogs import metered
 from tests.conftest import FakeClock
 
 
@@ -23,7 +24,7 @@ def code_of(call: Any, **kwargs: Any) -> str:
 
 
 def setup(engine: Allotment) -> None:
-    engine.features.create(feature_id="msgs", name="Messages", type_="metered", consumable=True)
+    metered(engine, "msgs", name="Messages")
     engine.customers.get_or_create(customer_id="c")
 
 

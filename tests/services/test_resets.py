@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from allotment import Allotment
 from allotment.storage.tables import entries
+from tests.catalogs import seed_catalog
 from tests.conftest import FakeClock
-from tests.helpers import seed_catalog
 
 MS = timedelta(milliseconds=1)
 

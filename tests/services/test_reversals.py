@@ -13,8 +13,8 @@ from allotment import Allotment
 from allotment.domain.clock import to_ms
 from allotment.domain.errors import AllotmentError
 from allotment.storage.tables import entries
+from tests.catalogs import seed_catalog
 from tests.conftest import FakeClock
-from tests.helpers import seed_catalog
 
 START = datetime(2026, 1, 31, 12, tzinfo=UTC)
 

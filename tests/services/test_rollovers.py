@@ -14,6 +14,7 @@ from sqlalchemy import select
 from allotment import Allotment
 from allotment.domain.errors import AllotmentError
 from allotment.storage.tables import entries
+from tests import catalogs
 from tests.conftest import FakeClock
 
 MS = timedelta(milliseconds=1)
@@ -25,20 +26,9 @@ def at(month: int, day: int, year: int = 2026) -> datetime:
 
 
 def make_plan(engine: Allotment, rollover: dict[str, Any] | None, included: int = 100) -> None:
-    engine.features.create(feature_id="msg", name="Messages", type_="metered", consumable=True)
-    engine.plans.create(
-        plan_id="pro",
-        name="Pro",
-        auto_enable=True,
-        items=[
-            {
-                "feature_id": "msg",
-                "included": included,
-                "reset": {"interval": "month"},
-                "rollover": rollover,
-            }
-        ],
-    )
+    catalogs.metered(engine, "msg", name="Messages")
+    item = catalogs.item("msg", included, rollover=rollover)
+    catalogs.plan(engine, "pro", item, auto_enable=True)
     engine.customers.get_or_create(customer_id="u")
 
 

@@ -10,8 +10,8 @@ import pytest
 from allotment import Allotment
 from allotment.domain.clock import to_ms
 from allotment.domain.errors import AllotmentError
+from tests.catalogs import seed_catalog
 from tests.conftest import FakeClock
-from tests.helpers import seed_catalog
 
 MS = timedelta(milliseconds=1)
 START = datetime(2026, 1, 31, 12, tzinfo=UTC)

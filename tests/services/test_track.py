@@ -8,17 +8,13 @@ from typing import Any
 import pytest
 
 from allotment import Allotment, AllotmentError
+from tests.catalogs import credit_system, metered, plan
 
 
 def setup(engine: Allotment, items: list[dict[str, Any]], cost: Any = 3) -> None:
-    engine.features.create(feature_id="work", name="Work", type_="metered", consumable=True)
-    engine.features.create(
-        feature_id="pool",
-        name="Pool",
-        type_="credit_system",
-        credit_schema=[{"metered_feature_id": "work", "credit_cost": cost}],
-    )
-    engine.plans.create(plan_id="main", name="Main", auto_enable=True, items=items)
+    metered(engine, "work")
+    credit_system(engine, "pool", {"work": cost})
+    plan(engine, "main", *items, auto_enable=True)
     engine.customers.get_or_create(customer_id="c")
 
 

@@ -10,8 +10,8 @@ import pytest
 from allotment import Allotment
 from allotment.domain.errors import AllotmentError
 from allotment.session import Engine, Tenant
+from tests.catalogs import seed_catalog
 from tests.conftest import FakeClock
-from tests.helpers import seed_catalog
 
 
 @pytest.fixture

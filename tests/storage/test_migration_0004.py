@@ -17,22 +17,15 @@ from allotment import Allotment
 from allotment.storage.database import Database
 from allotment.storage.migrate import alembic_config
 from allotment.storage.tables import metadata
+from tests.catalogs import item, metered, plan
 
 
 def _populate(url: str) -> None:
     """Usage of every shape through the engine, on the 0003 schema."""
     with Allotment(url, migrate=False) as engine:
-        engine.features.create(feature_id="msgs", name="M", type_="metered", consumable=True)
-        engine.features.create(feature_id="seats", name="S", type_="metered", consumable=False)
-        engine.plans.create(
-            plan_id="team",
-            name="Team",
-            auto_enable=True,
-            items=[
-                {"feature_id": "msgs", "included": 10, "reset": {"interval": "month"}},
-                {"feature_id": "seats", "included": 5},
-            ],
-        )
+        metered(engine, "msgs", name="M")
+        metered(engine, "seats", consumable=False, name="S")
+        plan(engine, "team", item("msgs", 10), item("seats", 5, reset=None), auto_enable=True)
         for customer_id in ("c1", "c2"):
             engine.customers.get_or_create(customer_id=customer_id)
         engine.track(customer_id="c1", feature_id="msgs", value=3)

@@ -25,10 +25,18 @@ from enum import StrEnum
 from fractions import Fraction
 
 from allotment.domain.amounts import SCALE
+from allotment.domain.catalog import Feature, FeatureType
 from allotment.domain.errors import AllotmentError, ErrorCode
-from allotment.domain.grants import Grant
+from allotment.domain.grants import Grant, deduction_sort_key
 
-__all__ = ["Candidate", "Deduction", "OverageBehavior", "plan_deduction", "plan_refund"]
+__all__ = [
+    "Candidate",
+    "Deduction",
+    "OverageBehavior",
+    "candidates_for",
+    "plan_deduction",
+    "plan_refund",
+]
 
 
 class OverageBehavior(StrEnum):
@@ -43,6 +51,30 @@ class Candidate:
     cost: int  # fixed-point credits per one unit of the tracked feature (SCALE for own rows)
     is_pool: bool
     continuous: bool = False
+
+
+def candidates_for(
+    feature: Feature,
+    pools: Sequence[Feature],
+    grants: Sequence[Grant],
+    preferred_entity_id: int | None = None,
+) -> list[Candidate]:
+    """Every grant of `grants` that can pay for `feature`, in deduction order: its own grants
+    (one credit per unit) and the grants of the credit systems in `pools` that contain it
+    (`credit_cost` per unit; the first pool naming a pool feature sets its cost). The grants
+    of the entity `preferred_entity_id` come first (None: the customer's own)."""
+    costs = {feature.feature_id: SCALE}
+    for pool in pools:
+        cost = pool.cost_of(feature.feature_id)
+        if cost is not None:
+            costs.setdefault(pool.feature_id, cost)
+    continuous = feature.type is FeatureType.METERED and not feature.consumable
+    found = [
+        Candidate(g, costs[g.feature_id], g.feature_id != feature.feature_id, continuous)
+        for g in grants
+        if g.feature_id in costs
+    ]
+    return sorted(found, key=lambda c: deduction_sort_key(c.grant, c.is_pool, preferred_entity_id))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from allotment.domain.intervals import Interval, approximate_length, boundary
 from allotment.domain.rollovers import RolloverRule
 
-__all__ = ["Grant", "deduction_sort_key"]
+__all__ = ["Grant", "deduction_sort_key", "grant_ref"]
 
 _FOREVER = timedelta(days=10**6)
 _NEVER = datetime.max
@@ -99,3 +99,8 @@ def deduction_sort_key(
         created,
         grant.id,
     )
+
+
+def grant_ref(grant_id: int) -> str:
+    """A grant's public id when it has no `balance_id` of its own (`bal_<id>`)."""
+    return f"bal_{grant_id}"

@@ -3,23 +3,49 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from allotment import wire as schemas
-from allotment.domain.catalog import Plan, validate_id
+from allotment.domain.catalog import Feature, Plan, validate_id
 from allotment.domain.clock import LATEST_MS, from_ms, to_ms
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.domain.grants import Grant
 from allotment.domain.resets import first_reset_at
 from allotment.services import paging
 from allotment.services import plans as plan_service
-from allotment.services.balances import live_grants
 from allotment.services.changes import apply_changes
-from allotment.storage.records import CustomerRecord, EntryRecord
+from allotment.services.live_grants import live_grants
+from allotment.storage.records import CustomerPlanRecord, CustomerRecord, EntryRecord
 from allotment.storage.store import Store
-from allotment.wire import present as presenters
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    """A customer as a use case answers it: the record, its attached plans (with their
+    versions), its live grants and the features they are for (the session presents it)."""
+
+    record: CustomerRecord
+    env: str
+    attached: tuple[tuple[CustomerPlanRecord, Plan], ...]
+    grants: tuple[Grant, ...]
+    features: Mapping[str, Feature]
+
+
+@dataclass(frozen=True)
+class Attached:
+    """billing.attach: the plan is attached to the customer (or its entity)."""
+
+    customer_id: str
+    entity_id: str | None
+
+
+@dataclass(frozen=True)
+class ClockMoved:
+    """A sandbox test clock advanced: the customer's frozen time, Unix ms."""
+
+    customer_id: str
+    frozen_time: int
 
 
 def require(store: Store, customer_id: object, *, lock: bool = False) -> CustomerRecord:
@@ -56,9 +82,7 @@ def _metadata(value: object) -> dict[str, Any]:
     return dict(value)
 
 
-def present(
-    store: Store, record: CustomerRecord, now: datetime, *, write: bool
-) -> schemas.Customer:
+def view(store: Store, record: CustomerRecord, now: datetime, *, write: bool) -> CustomerView:
     now = record.time(now)
     grants = live_grants(store, record.internal_id, None, now, write=write)
     attachments = store.customers.active_plans(record.internal_id)
@@ -66,21 +90,21 @@ def present(
     features = {
         f.feature_id: f for f in store.catalog.features(list({g.feature_id for g in grants}))
     }
-    attached = [(a, versions[a.plan_internal_id]) for a in attachments]
-    return presenters.customer(record, store.env, attached, grants, features)
+    attached = tuple((a, versions[a.plan_internal_id]) for a in attachments)
+    return CustomerView(record, store.env, attached, tuple(grants), features)
 
 
 def get_or_create(
     store: Store,
     now: datetime,
     *,
-    customer_id: object,
-    name: object = None,
-    email: object = None,
-    fingerprint: object = None,
-    metadata: object = None,
+    customer_id: str,
+    name: str | None = None,
+    email: str | None = None,
+    fingerprint: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
     write: bool,
-) -> schemas.Customer:
+) -> CustomerView:
     """Return the customer, creating it (with every `auto_enable` plan attached) if new."""
     identifier = validate_id(customer_id, "customer_id")
     record = store.customers.get(identifier)
@@ -96,23 +120,23 @@ def get_or_create(
         for plan in store.plans.latest_plans():
             if plan.auto_enable:
                 _attach(store, record, plan, now)
-    return present(store, record, now, write=write)
+    return view(store, record, now, write=write)
 
 
-def get(store: Store, now: datetime, customer_id: object, *, write: bool) -> schemas.Customer:
-    return present(store, require(store, customer_id), now, write=write)
+def get(store: Store, now: datetime, customer_id: str, *, write: bool) -> CustomerView:
+    return view(store, require(store, customer_id), now, write=write)
 
 
 def update(
     store: Store,
     now: datetime,
     *,
-    customer_id: object,
-    name: object = None,
-    email: object = None,
-    fingerprint: object = None,
-    metadata: object = None,
-) -> schemas.Customer:
+    customer_id: str,
+    name: str | None = None,
+    email: str | None = None,
+    fingerprint: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> CustomerView:
     record = require(store, customer_id, lock=True)
     values: dict[str, Any] = {}
     if name is not None:
@@ -125,10 +149,10 @@ def update(
         values["metadata"] = _metadata(metadata)
     if values:
         store.customers.update(record.internal_id, values)
-    return present(store, require(store, record.customer_id), now, write=True)
+    return view(store, require(store, record.customer_id), now, write=True)
 
 
-def delete(store: Store, now: datetime, customer_id: object) -> None:
+def delete(store: Store, now: datetime, customer_id: str) -> None:
     """Revoke every grant (with ledger entries) and free the customer's id."""
     record = require(store, customer_id, lock=True)
     now = record.time(now)
@@ -143,20 +167,15 @@ def delete(store: Store, now: datetime, customer_id: object) -> None:
 
 
 def advance_test_clock(
-    store: Store, now: datetime, *, customer_id: object, frozen_time: object
-) -> schemas.TestClock:
+    store: Store, now: datetime, *, customer_id: str, frozen_time: int
+) -> ClockMoved:
     """Sandbox only: freeze the customer's time at `frozen_time` (Unix ms). From then on
     every operation on the customer happens at that instant (resets, rollovers, expiries and
     locks lapse as they would have), until the clock is advanced again. Time only moves
     forward: a time before the customer's present is refused."""
     if store.env == "live":
         raise AllotmentError(ErrorCode.INVALID_REQUEST, "test clocks exist only in sandbox")
-    if isinstance(frozen_time, float) and frozen_time.is_integer():
-        frozen_time = int(frozen_time)
-    if isinstance(frozen_time, bool) or not isinstance(frozen_time, int):
-        raise invalid("frozen_time must be Unix milliseconds")
-    if not 0 < frozen_time <= LATEST_MS:
-        raise invalid("frozen_time must be Unix milliseconds before the year 3000")
+    frozen_time = _unix_ms(frozen_time)
     record = require(store, customer_id, lock=True)
     present_ms = to_ms(record.time(now))
     if frozen_time < present_ms:
@@ -167,20 +186,28 @@ def advance_test_clock(
     store.customers.update(record.internal_id, {"clock_at": frozen_time})
     # apply what the new present makes due (resets, rollovers, expiries, lapsed locks)
     live_grants(store, record.internal_id, None, from_ms(frozen_time), write=True)
-    return schemas.TestClock(
-        customer_id=record.customer_id, frozen_time=frozen_time, status="ready"
-    )
+    return ClockMoved(record.customer_id, frozen_time)
+
+
+def _unix_ms(value: object) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise invalid("frozen_time must be Unix milliseconds")
+    if not 0 < value <= LATEST_MS:
+        raise invalid("frozen_time must be Unix milliseconds before the year 3000")
+    return value
 
 
 def list_page(
-    store: Store, now: datetime, *, start_cursor: object = None, limit: object = None
-) -> tuple[list[schemas.Customer], str | None]:
+    store: Store, now: datetime, *, start_cursor: str | None = None, limit: int | None = None
+) -> tuple[list[CustomerView], str | None]:
     size = paging.limit(limit)
     after = paging.cursor(start_cursor) or 0
     records = store.customers.page(after, size + 1)
     more = len(records) > size
     records = records[:size]
-    page = [present(store, r, now, write=True) for r in records]
+    page = [view(store, r, now, write=True) for r in records]
     cursor = str(records[-1].internal_id) if more and records else None
     return page, cursor
 
@@ -189,11 +216,11 @@ def attach(
     store: Store,
     now: datetime,
     *,
-    customer_id: object,
-    plan_id: object,
-    version: object = None,
-    entity_id: object = None,
-) -> schemas.AttachResponse:
+    customer_id: str,
+    plan_id: str,
+    version: int | None = None,
+    entity_id: str | None = None,
+) -> Attached:
     record = require(store, customer_id, lock=True)
     now = record.time(now)
     plan = plan_service.require(store, plan_id, version)
@@ -206,11 +233,7 @@ def attach(
             raise AllotmentError(ErrorCode.ENTITY_NOT_FOUND, f"entity {entity_id!r} not found")
         entity_internal_id = entity.internal_id
     _attach(store, record, plan, now, entity_internal_id)
-    return schemas.AttachResponse(
-        customer_id=record.customer_id,
-        entity_id=entity_id if isinstance(entity_id, str) else None,
-        payment_url=None,
-    )
+    return Attached(record.customer_id, entity_id)
 
 
 def _attach(

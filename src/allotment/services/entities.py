@@ -7,28 +7,47 @@ and revokes the entity's own grants.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
-from allotment import wire as schemas
 from allotment.domain.amounts import SCALE
-from allotment.domain.catalog import FeatureType, validate_id
-from allotment.domain.clock import to_ms
+from allotment.domain.catalog import Feature, FeatureType, Plan, validate_id
 from allotment.domain.deduction import OverageBehavior
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
+from allotment.domain.grants import Grant
 from allotment.services import customers as customer_service
 from allotment.services import features as feature_service
 from allotment.services import paging
-from allotment.services.balances import live_grants
 from allotment.services.changes import apply_changes
+from allotment.services.live_grants import live_grants
 from allotment.services.recording import record
 from allotment.services.subjects import Subject, require_entity
-from allotment.storage.records import CustomerRecord, EntityRecord, EntryRecord
+from allotment.storage.records import (
+    CustomerPlanRecord,
+    CustomerRecord,
+    EntityRecord,
+    EntryRecord,
+)
 from allotment.storage.store import Store
-from allotment.wire import present as presenters
+
+
+@dataclass(frozen=True)
+class EntityView:
+    """An entity as a use case answers it: the entity, its customer, the plans attached to the
+    entity (with their versions), the grants it sees and their features (the session presents
+    it)."""
+
+    entity: EntityRecord
+    customer: CustomerRecord
+    env: str
+    attached: tuple[tuple[CustomerPlanRecord, Plan], ...]
+    grants: tuple[Grant, ...]
+    features: Mapping[str, Feature]
 
 
 def _find(
-    store: Store, entity_id: object, customer_id: object, *, lock: bool
+    store: Store, entity_id: str, customer_id: str | None, *, lock: bool
 ) -> tuple[CustomerRecord, EntityRecord]:
     if customer_id is not None:
         customer = customer_service.require(store, customer_id, lock=lock)
@@ -46,49 +65,44 @@ def _find(
     return customer_service.require_internal(store, entity.customer_internal_id, lock=lock), entity
 
 
-def present(
+def view(
     store: Store, customer: CustomerRecord, entity: EntityRecord, now: datetime, *, write: bool
-) -> schemas.Entity:
+) -> EntityView:
     now = customer.time(now)
     subject = Subject(customer, entity)
-    grants = [
+    grants = tuple(
         g
         for g in live_grants(store, customer.internal_id, None, now, write=write)
         if subject.sees(g)
-    ]
+    )
     features = {
         f.feature_id: f for f in store.catalog.features(list({g.feature_id for g in grants}))
     }
-    balances, flags = presenters.balances_and_flags(grants, features)
     attachments = store.customers.active_plans(customer.internal_id, entity.internal_id)
     versions = store.plans.plans_by_internal_id([a.plan_internal_id for a in attachments])
-    return schemas.Entity(
-        id=entity.entity_id,
-        name=entity.name,
-        customer_id=customer.customer_id,
-        feature_id=entity.feature_id,
-        created_at=to_ms(entity.created_at),
-        env=store.env,
-        subscriptions=[
-            presenters.subscription(a, versions[a.plan_internal_id]) for a in attachments
-        ],
-        balances=balances,
-        flags=flags,
-    )
+    attached = tuple((a, versions[a.plan_internal_id]) for a in attachments)
+    return EntityView(entity, customer, store.env, attached, grants, features)
+
+
+def _name(value: object) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise invalid("name must be a string")
+    return value
 
 
 def create(
     store: Store,
     now: datetime,
     *,
-    customer_id: object,
-    entity_id: object,
-    feature_id: object = None,
-    name: object = None,
-) -> schemas.Entity:
+    customer_id: str | None,
+    entity_id: str,
+    feature_id: str | None = None,
+    name: str | None = None,
+) -> EntityView:
+    """`customer_id` None is refused as `customers.require` refuses it, after the entity's
+    own fields are checked."""
     identifier = validate_id(entity_id, "entity_id")
-    if name is not None and not isinstance(name, str):
-        raise invalid("name must be a string")
+    name = _name(name)
     feature = feature_service.require(store, feature_id) if feature_id is not None else None
     if feature is not None and (feature.type is not FeatureType.METERED or feature.consumable):
         raise invalid("feature_id of an entity must be a non-consumable metered feature")
@@ -112,41 +126,40 @@ def create(
             OverageBehavior.CAP,
             properties={"entity_id": identifier, "reason": "entity created"},
         )
-    return present(store, customer, entity, now, write=True)
+    return view(store, customer, entity, now, write=True)
 
 
 def get(
-    store: Store, now: datetime, *, entity_id: object, customer_id: object = None, write: bool
-) -> schemas.Entity:
+    store: Store, now: datetime, *, entity_id: str, customer_id: str | None = None, write: bool
+) -> EntityView:
     customer, entity = _find(store, entity_id, customer_id, lock=False)
-    return present(store, customer, entity, now, write=write)
+    return view(store, customer, entity, now, write=write)
 
 
 def update(
     store: Store,
     now: datetime,
     *,
-    entity_id: object,
-    customer_id: object = None,
-    name: object = None,
-) -> schemas.Entity:
+    entity_id: str,
+    customer_id: str | None = None,
+    name: str | None = None,
+) -> EntityView:
     customer, entity = _find(store, entity_id, customer_id, lock=True)
+    name = _name(name)
     if name is not None:
-        if not isinstance(name, str):
-            raise invalid("name must be a string")
         store.entities.rename(entity.internal_id, name)
         customer, entity = _find(store, entity.entity_id, customer.customer_id, lock=False)
-    return present(store, customer, entity, now, write=True)
+    return view(store, customer, entity, now, write=True)
 
 
 def list_page(
     store: Store,
     now: datetime,
     *,
-    customer_id: object = None,
-    start_cursor: object = None,
-    limit: object = None,
-) -> tuple[list[schemas.Entity], str | None]:
+    customer_id: str | None = None,
+    start_cursor: str | None = None,
+    limit: int | None = None,
+) -> tuple[list[EntityView], str | None]:
     size = paging.limit(limit)
     after = paging.cursor(start_cursor) or 0
     owner = customer_service.require(store, customer_id) if customer_id is not None else None
@@ -156,11 +169,11 @@ def list_page(
     page = []
     for entity in found:
         customer = owner or customer_service.require_internal(store, entity.customer_internal_id)
-        page.append(present(store, customer, entity, now, write=True))
+        page.append(view(store, customer, entity, now, write=True))
     return page, (str(found[-1].internal_id) if more and found else None)
 
 
-def delete(store: Store, now: datetime, *, entity_id: object, customer_id: object = None) -> None:
+def delete(store: Store, now: datetime, *, entity_id: str, customer_id: str | None = None) -> None:
     customer, entity = _find(store, entity_id, customer_id, lock=True)
     now = customer.time(now)
     own = [

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from allotment import wire as schemas
 from allotment.domain.amounts import from_units
 from allotment.domain.clock import from_ms, to_ms
 from allotment.domain.errors import invalid
+from allotment.domain.usage_outcomes import EventRow, EventsPage
 from allotment.services import paging
 from allotment.storage.store import Store
 
@@ -18,12 +18,12 @@ from allotment.storage.store import Store
 def list_page(
     store: Store,
     *,
-    customer_id: object = None,
-    feature_id: object = None,
-    custom_range: object = None,
-    start_cursor: object = None,
-    limit: object = 50,
-) -> schemas.EventsPage:
+    customer_id: str | None = None,
+    feature_id: str | list[str] | None = None,
+    custom_range: Mapping[str, Any] | None = None,
+    start_cursor: str | None = None,
+    limit: int | None = 50,
+) -> EventsPage:
     size = paging.limit(limit)
     if customer_id is not None and not isinstance(customer_id, str):
         raise invalid("customer_id must be a string")
@@ -55,11 +55,11 @@ def list_page(
     )
     more = len(records) > size
     records = records[:size]
-    return schemas.EventsPage(
-        list=[
-            schemas.Event(
-                id=f"evt_{r.id}",
-                timestamp=to_ms(r.timestamp),
+    return EventsPage(
+        rows=tuple(
+            EventRow(
+                id=r.id,
+                timestamp=r.timestamp,
                 feature_id=r.feature_id if r.feature_id is not None else r.event_name,
                 event_name=r.event_name,
                 customer_id=r.customer_id,
@@ -68,7 +68,7 @@ def list_page(
                 idempotency_key=r.idempotency_key,
             )
             for r in records
-        ],
+        ),
         next_cursor=str(records[-1].id) if more and records else None,
     )
 
@@ -150,12 +150,12 @@ def aggregate(
     store: Store,
     now: datetime,
     *,
-    feature_id: object,
-    customer_id: object = None,
-    range_: object = None,
-    bin_size: object = None,
-    custom_range: object = None,
-    group_by: object = None,
+    feature_id: str | list[str],
+    customer_id: str | None = None,
+    range_: str | None = None,
+    bin_size: str | None = None,
+    custom_range: Mapping[str, Any] | None = None,
+    group_by: str | None = None,
 ) -> dict[str, Any]:
     """Sums of tracked values per feature and time bin (UTC), plus totals. An `event_name`
     event counts for every requested feature listening to that name."""

@@ -7,7 +7,6 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from allotment import wire as schemas
 from allotment.domain.catalog import (
     Feature,
     FeatureType,
@@ -17,17 +16,14 @@ from allotment.domain.catalog import (
 )
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.storage.store import Store
-from allotment.wire import present as presenters
 
 _TYPES = {t.value for t in FeatureType}
 
 
-def _parse_type(type_: object, consumable: object) -> tuple[FeatureType, bool]:
+def _parse_type(type_: str | None, consumable: bool | None) -> tuple[FeatureType, bool]:
     if type_ not in _TYPES:
         raise invalid(f"type must be one of {', '.join(sorted(_TYPES))}")
     kind = FeatureType(type_)
-    if consumable is not None and not isinstance(consumable, bool):
-        raise invalid("consumable must be true or false")
     if kind is FeatureType.METERED:
         if consumable is None:
             raise invalid("consumable is required for a metered feature")
@@ -36,20 +32,14 @@ def _parse_type(type_: object, consumable: object) -> tuple[FeatureType, bool]:
     return kind, kind is FeatureType.CREDIT_SYSTEM
 
 
-def _parse_event_names(raw: object) -> tuple[str, ...]:
+def _parse_event_names(raw: Sequence[str] | None) -> tuple[str, ...]:
     if raw is None:
         return ()
-    if not isinstance(raw, Sequence) or isinstance(raw, str):
-        raise invalid("event_names must be a list of strings")
     return tuple(validate_id(name, f"event_names[{i}]") for i, name in enumerate(raw))
 
 
-def _parse_display(raw: object) -> Mapping[str, Any] | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, Mapping):
-        raise invalid("display must be an object")
-    return dict(raw)
+def _parse_display(raw: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    return dict(raw) if raw is not None else None
 
 
 def _validate(store: Store, feature: Feature) -> None:
@@ -63,17 +53,15 @@ def create(
     store: Store,
     now: datetime,
     *,
-    feature_id: object,
-    name: object = None,
-    type_: object = None,
-    consumable: object = None,
-    credit_schema: object = None,
-    event_names: object = None,
-    display: object = None,
-) -> schemas.Feature:
+    feature_id: str,
+    name: str | None = None,
+    type_: str | None = None,
+    consumable: bool | None = None,
+    credit_schema: Sequence[Mapping[str, Any]] | None = None,
+    event_names: Sequence[str] | None = None,
+    display: Mapping[str, Any] | None = None,
+) -> Feature:
     identifier = validate_id(feature_id, "feature_id")
-    if name is not None and not isinstance(name, str):
-        raise invalid("name must be a string")
     kind, is_consumable = _parse_type(type_, consumable)
     if kind is FeatureType.CREDIT_SYSTEM:
         schema = parse_credit_schema(credit_schema)
@@ -97,7 +85,7 @@ def create(
         )
     _validate(store, feature)
     store.catalog.insert_feature(feature, now)
-    return presenters.feature(feature)
+    return feature
 
 
 def require(store: Store, feature_id: object) -> Feature:
@@ -108,32 +96,29 @@ def require(store: Store, feature_id: object) -> Feature:
     return feature
 
 
-def get(store: Store, feature_id: object) -> schemas.Feature:
-    return presenters.feature(require(store, feature_id))
+def get(store: Store, feature_id: str) -> Feature:
+    return require(store, feature_id)
 
 
-def list_all(store: Store, *, include_archived: bool = False) -> list[schemas.Feature]:
-    found = store.catalog.features()
-    return [presenters.feature(f) for f in found if include_archived or not f.archived]
+def list_all(store: Store, *, include_archived: bool = False) -> list[Feature]:
+    return [f for f in store.catalog.features() if include_archived or not f.archived]
 
 
 def update(
     store: Store,
     *,
-    feature_id: object,
-    name: object = None,
-    type_: object = None,
-    consumable: object = None,
-    credit_schema: object = None,
-    event_names: object = None,
-    display: object = None,
-    archived: object = None,
-) -> schemas.Feature:
+    feature_id: str,
+    name: str | None = None,
+    type_: str | None = None,
+    consumable: bool | None = None,
+    credit_schema: Sequence[Mapping[str, Any]] | None = None,
+    event_names: Sequence[str] | None = None,
+    display: Mapping[str, Any] | None = None,
+    archived: bool | None = None,
+) -> Feature:
     current = require(store, feature_id)
     changed = current
     if name is not None:
-        if not isinstance(name, str):
-            raise invalid("name must be a string")
         changed = replace(changed, name=name)
     if type_ is not None or consumable is not None:
         kind, is_consumable = _parse_type(
@@ -152,8 +137,6 @@ def update(
     if display is not None:
         changed = replace(changed, display=_parse_display(display))
     if archived is not None:
-        if not isinstance(archived, bool):
-            raise invalid("archived must be true or false")
         changed = replace(changed, archived=archived)
     _validate(store, changed)
     if (changed.type, changed.consumable) != (current.type, current.consumable):
@@ -168,10 +151,10 @@ def update(
                 f"feature {current.feature_id!r} is used by a plan; its type cannot change",
             )
     store.catalog.update_feature(current.feature_id, changed)
-    return presenters.feature(changed)
+    return changed
 
 
-def delete(store: Store, feature_id: object) -> None:
+def delete(store: Store, feature_id: str) -> None:
     current = require(store, feature_id)
     if store.catalog.feature_referenced(current.feature_id):
         raise AllotmentError(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from allotment.domain.amounts import parse_amount, to_units
@@ -23,7 +24,7 @@ from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.domain.grants import Grant
 from allotment.services import customers as customer_service
 from allotment.services import features as feature_service
-from allotment.services.balances import restore_event_entries
+from allotment.services.live_grants import restore_event_entries
 from allotment.services.recording import deduct_more, record
 from allotment.services.subjects import Subject, grants_of
 from allotment.storage.records import CustomerRecord, LockRecord
@@ -126,9 +127,9 @@ def finalize(
     store: Store,
     now: datetime,
     *,
-    lock_id: object,
-    action: object,
-    override_value: object = None,
+    lock_id: str,
+    action: str,
+    override_value: Decimal | int | None = None,
 ) -> None:
     """Confirm or release a held lock. The lock's event then costs the final value: the
     lock's value, `override_value` on a confirm, 0 on a release (see `_settle`)."""

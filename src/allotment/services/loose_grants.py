@@ -5,14 +5,17 @@ goodwill credits, with an optional reset and expiry. Every change is a ledger en
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
 from allotment.domain.amounts import MAX_AMOUNT, MAX_UNITS, parse_amount, to_units
 from allotment.domain.catalog import Feature, FeatureType, parse_reset, validate_id
 from allotment.domain.clock import LATEST_MS, from_ms
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
-from allotment.domain.grants import Grant, deduction_sort_key
+from allotment.domain.grants import Grant, deduction_sort_key, grant_ref
 from allotment.domain.intervals import Interval
 from allotment.domain.resets import first_reset_at
 from allotment.domain.rollovers import RolloverRule, parse_rollover
@@ -21,7 +24,6 @@ from allotment.services import subjects
 from allotment.services.changes import apply_changes
 from allotment.storage.records import EntryRecord
 from allotment.storage.store import Store
-from allotment.wire.present import grant_ref
 
 _MAX_REASON = 1000
 
@@ -74,16 +76,16 @@ def create(
     store: Store,
     now: datetime,
     *,
-    customer_id: object,
-    feature_id: object,
-    entity_id: object = None,
-    included_grant: object = None,
-    unlimited: object = None,
-    reset: object = None,
-    expires_at: object = None,
-    rollover: object = None,
-    next_reset_at: object = None,
-    balance_id: object = None,
+    customer_id: str,
+    feature_id: str,
+    entity_id: str | None = None,
+    included_grant: Decimal | int | None = None,
+    unlimited: bool | None = None,
+    reset: Mapping[str, Any] | None = None,
+    expires_at: int | None = None,
+    rollover: Mapping[str, Any] | None = None,
+    next_reset_at: int | None = None,
+    balance_id: str | None = None,
 ) -> None:
     feature = feature_service.require(store, feature_id)
     if feature.type is FeatureType.BOOLEAN:
@@ -235,16 +237,16 @@ def update(
     store: Store,
     now: datetime,
     *,
-    customer_id: object,
-    feature_id: object,
-    entity_id: object = None,
-    remaining: object = None,
-    add_to_balance: object = None,
-    usage: object = None,
-    included_grant: object = None,
-    balance_id: object = None,
-    interval: object = None,
-    reason: object = None,
+    customer_id: str,
+    feature_id: str,
+    entity_id: str | None = None,
+    remaining: Decimal | int | None = None,
+    add_to_balance: Decimal | int | None = None,
+    usage: Decimal | int | None = None,
+    included_grant: Decimal | int | None = None,
+    balance_id: str | None = None,
+    interval: str | None = None,
+    reason: str | None = None,
     actor: str = "embedded",
 ) -> None:
     """Change one row (the first, in deduction order, that `balance_id` and `interval` name).
@@ -269,12 +271,12 @@ def delete(
     store: Store,
     now: datetime,
     *,
-    customer_id: object,
-    feature_id: object,
-    entity_id: object = None,
-    balance_id: object = None,
-    interval: object = None,
-    reason: object = None,
+    customer_id: str,
+    feature_id: str,
+    entity_id: str | None = None,
+    balance_id: str | None = None,
+    interval: str | None = None,
+    reason: str | None = None,
     actor: str = "embedded",
 ) -> None:
     note = _note(actor, reason)

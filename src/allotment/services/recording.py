@@ -12,19 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from allotment.domain.amounts import SCALE
 from allotment.domain.balances import BalanceView
-from allotment.domain.catalog import Feature, FeatureType, cost_units_for
+from allotment.domain.catalog import Feature, cost_units_for
 from allotment.domain.deduction import (
     Candidate,
     Deduction,
     OverageBehavior,
     absorber,
+    candidates_for,
     plan_deduction,
     plan_refund,
 )
 from allotment.domain.errors import invalid
-from allotment.domain.grants import Grant, deduction_sort_key
+from allotment.domain.grants import Grant
 from allotment.services.changes import apply_changes
 from allotment.services.subjects import Subject, grants_of
 from allotment.storage.records import EntryRecord
@@ -58,25 +58,6 @@ def group_by_feature(grants: Sequence[Grant]) -> dict[str, list[Grant]]:
     return grouped
 
 
-def candidates_for(
-    feature: Feature, pools: Sequence[Feature], grants: Sequence[Grant], subject: Subject
-) -> list[Candidate]:
-    """Every grant that can pay for `feature`, in deduction order."""
-    costs = {feature.feature_id: SCALE}
-    for pool in pools:
-        cost = pool.cost_of(feature.feature_id)
-        if cost is not None:
-            costs.setdefault(pool.feature_id, cost)
-    continuous = feature.type is FeatureType.METERED and not feature.consumable
-    found = [
-        Candidate(g, costs[g.feature_id], g.feature_id != feature.feature_id, continuous)
-        for g in grants
-        if g.feature_id in costs
-    ]
-    preferred = subject.entity_internal_id
-    return sorted(found, key=lambda c: deduction_sort_key(c.grant, c.is_pool, preferred))
-
-
 def _check_exact(value_units: int, candidates: Sequence[Candidate]) -> None:
     for candidate in candidates:
         if cost_units_for(abs(value_units), candidate.cost) is None:
@@ -98,7 +79,7 @@ def _plan(
     pools = store.catalog.pools_containing(feature.feature_id)
     ids = [feature.feature_id, *(p.feature_id for p in pools)]
     grants = loaded if loaded is not None else grants_of(store, subject, ids, now, True)
-    candidates = candidates_for(feature, pools, grants, subject)
+    candidates = candidates_for(feature, pools, grants, subject.entity_internal_id)
     _check_exact(value_units, candidates)
     if value_units > 0:
         changes, unapplied = plan_deduction(candidates, value_units, behavior)

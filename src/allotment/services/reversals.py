@@ -16,20 +16,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from allotment import wire as schemas
 from allotment.domain.amounts import from_units
 from allotment.domain.catalog import validate_id
-from allotment.domain.clock import to_ms
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
-from allotment.domain.grants import Grant
+from allotment.domain.give_back import plan_give_back
+from allotment.domain.grants import grant_ref
+from allotment.domain.usage_outcomes import ReversalOutcome, ReversedEntry
 from allotment.services import customers as customer_service
-from allotment.services.balances import live_grants
 from allotment.services.changes import apply_changes
-from allotment.storage.records import EntryRecord, EventRecord
+from allotment.services.live_grants import give_back_entries, live_grants
+from allotment.storage.records import EventRecord
 from allotment.storage.store import Store
-from allotment.wire.present import grant_ref
-
-_RETURNED = ("release", "refund", "reversal")
 
 
 def _event_id(raw: object) -> int:
@@ -58,19 +55,9 @@ def _find(store: Store, event_id: object, idempotency_key: object) -> EventRecor
     return event
 
 
-def _room(grant: Grant | None, entry: EntryRecord, owed: int) -> tuple[int, str | None]:
-    """How much of `owed` may go back to the grant that paid `entry`, and why not all."""
-    if grant is None:
-        return 0, "the grant has expired or been revoked since"
-    if not grant.takes_back(entry.effective_at):
-        return 0, "the grant has reset since"
-    back = min(owed, max(grant.granted - grant.balance, 0))
-    return back, None if back == owed else "the grant is already back to its granted amount"
-
-
 def reverse(
-    store: Store, now: datetime, *, event_id: object = None, idempotency_key: object = None
-) -> schemas.Reversal:
+    store: Store, now: datetime, *, event_id: str | None = None, idempotency_key: str | None = None
+) -> ReversalOutcome:
     event = _find(store, event_id, idempotency_key)
     assert event.customer_internal_id is not None
     customer = customer_service.require_internal(store, event.customer_internal_id, lock=True)
@@ -90,53 +77,21 @@ def reverse(
             ErrorCode.EVENT_ALREADY_REVERSED, f"event evt_{event.id} was already reversed"
         )
     live = {g.id: g for g in grants}
-    recorded = store.grants.entries_of_event(event.id)
-    returned: dict[int, int] = {}
-    for entry in recorded:
-        if entry.kind in _RETURNED:
-            returned[entry.grant_id] = returned.get(entry.grant_id, 0) + entry.amount
-    usages = [e for e in recorded if e.kind == "usage"]
-    payers = store.grants.by_ids([e.grant_id for e in usages])
-    ledger: list[EntryRecord] = []
-    report: list[schemas.ReversedEntry] = []
-    for entry in reversed(usages):
-        paid = -entry.amount
-        already = min(returned.get(entry.grant_id, 0), paid)
-        returned[entry.grant_id] = returned.get(entry.grant_id, 0) - already
-        owed = paid - already
-        if owed <= 0:
-            continue
-        grant = live.get(entry.grant_id)
-        back, reason = _room(grant, entry, owed)
-        if grant is not None and back:
-            units = (entry.units or 0) * back // paid
-            ledger.append(
-                EntryRecord(
-                    entry.grant_id, "reversal", back, now, event.id, -units, entry.feature_id
-                )
-            )
-            live[entry.grant_id] = grant.with_balance(grant.balance + back)
-        if back < owed:
-            units = (entry.units or 0) * (owed - back) // paid
-            ledger.append(
-                EntryRecord(
-                    entry.grant_id, "unrestored", 0, now, event.id, -units, entry.feature_id
-                )
-            )
-        payer = payers[entry.grant_id]
+    plans = plan_give_back(store.grants.entries_of_event(event.id), live, "reversal")
+    payers = store.grants.by_ids([plan.grant_id for plan in plans])
+    report: list[ReversedEntry] = []
+    for plan in plans:
+        payer = payers[plan.grant_id]
         report.append(
-            schemas.ReversedEntry(
+            ReversedEntry(
                 balance_id=payer.external_id or grant_ref(payer.id),
                 feature_id=payer.feature_id,
-                amount=from_units(owed),
-                restored=from_units(back),
-                reason=reason,
+                amount=from_units(plan.owed),
+                restored=from_units(plan.credits),
+                reason=plan.reason,
             )
         )
-    apply_changes(store, grants, ledger, now)
-    return schemas.Reversal(
-        id=f"evt_{event.id}",
-        customer_id=customer.customer_id,
-        reversed_at=to_ms(now),
-        entries=report,
+    apply_changes(store, grants, give_back_entries(plans, event.id, now), now)
+    return ReversalOutcome(
+        event_id=event.id, customer_id=customer.customer_id, reversed_at=now, entries=tuple(report)
     )

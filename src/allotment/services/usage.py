@@ -12,7 +12,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from allotment import wire as schemas
 from allotment.domain.amounts import from_units, parse_amount, to_units
 from allotment.domain.balances import BalanceView, allows, resolve_check
 from allotment.domain.catalog import Feature, FeatureType
@@ -20,13 +19,13 @@ from allotment.domain.clock import from_ms
 from allotment.domain.deduction import OverageBehavior
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.domain.grants import Grant
+from allotment.domain.usage_outcomes import CheckOutcome, TrackOutcome
 from allotment.services import features as feature_service
 from allotment.services import locks as lock_service
 from allotment.services import subjects
 from allotment.services.recording import answering_balance, group_by_feature, record
 from allotment.services.subjects import Subject
 from allotment.storage.store import Store
-from allotment.wire import present as presenters
 
 
 def _properties(raw: object) -> dict[str, Any]:
@@ -87,16 +86,16 @@ def track(
     store: Store,
     now: datetime,
     *,
-    customer_id: object,
-    feature_id: object = None,
-    event_name: object = None,
-    entity_id: object = None,
-    value: object = None,
-    properties: object = None,
-    timestamp: object = None,
-    idempotency_key: object = None,
-    overage_behavior: object = None,
-) -> schemas.TrackResponse:
+    customer_id: str,
+    feature_id: str | None = None,
+    event_name: str | None = None,
+    entity_id: str | None = None,
+    value: Decimal | int | None = None,
+    properties: Mapping[str, Any] | None = None,
+    timestamp: int | None = None,
+    idempotency_key: str | None = None,
+    overage_behavior: str | None = None,
+) -> TrackOutcome:
     amount = parse_amount(1 if value is None else value, "value", allow_negative=True)
     value_units = to_units(amount)
     behavior = _behavior(overage_behavior)
@@ -127,30 +126,29 @@ def track(
         timestamp=moment,
         idempotency_key=key,
     )
-    balance = answering_balance(usages[0]) if len(usages) == 1 else None
-    return schemas.TrackResponse(
-        id=f"evt_{event_id}",
+    return TrackOutcome(
         customer_id=subject.customer.customer_id,
         entity_id=subject.entity_id,
-        event_name=name,
         feature_id=tracked[0].feature_id if len(tracked) == 1 else None,
         value=amount,
-        balance=presenters.balance(balance),
+        view=answering_balance(usages[0]) if len(usages) == 1 else None,
+        event_id=event_id,
+        event_name=name,
     )
 
 
 def _track_flag(
-    store: Store, customer_id: object, entity_id: object, feature: Feature, amount: Decimal
-) -> schemas.TrackResponse:
+    store: Store, customer_id: str, entity_id: str | None, feature: Feature, amount: Decimal
+) -> TrackOutcome:
     """Autumn answers a track of a boolean feature with 200 and changes nothing: no event, no
     entry, the idempotency key is not used up, `balance` is null."""
     subject = subjects.resolve(store, customer_id, entity_id, lock=False)
-    return schemas.TrackResponse(
+    return TrackOutcome(
         customer_id=subject.customer.customer_id,
         entity_id=subject.entity_id,
         feature_id=feature.feature_id,
         value=amount,
-        balance=None,
+        view=None,
     )
 
 
@@ -158,15 +156,15 @@ def check(
     store: Store,
     now: datetime,
     *,
-    customer_id: object,
-    feature_id: object,
-    entity_id: object = None,
-    required_balance: object = None,
-    send_event: object = None,
-    properties: object = None,
-    lock: object = None,
+    customer_id: str,
+    feature_id: str | None,
+    entity_id: str | None = None,
+    required_balance: Decimal | int | None = None,
+    send_event: bool | None = None,
+    properties: Mapping[str, Any] | None = None,
+    lock: Mapping[str, Any] | None = None,
     write: bool,
-) -> schemas.CheckResponse:
+) -> CheckOutcome:
     required = parse_amount(
         1 if required_balance is None else required_balance, "required_balance", allow_negative=True
     )
@@ -192,48 +190,41 @@ def check(
     view = resolution.view
     if consume:
         # one deduction on the grants just read; None means refused (nothing written)
+        args = (store, now, subject, feature, required_units)
         after: list[Grant] | None
         if reservation is not None:
+            props = _properties(properties)
             after = lock_service.reserve(
-                store,
-                now,
-                subject,
-                feature,
-                required_units,
-                _properties(properties),
-                reservation,
-                grants,
-                has_balance=view is not None,
+                *args, props, reservation, grants, has_balance=view is not None
             )
-        elif view is not None:
-            after = _consume(store, now, subject, feature, required_units, properties, grants)
         else:
-            after = None
+            after = _consume(*args, properties, grants) if view is not None else None
         allowed = after is not None
         if view is not None and after is not None:
             grouped = group_by_feature(after)
             view = BalanceView(view.feature_id, tuple(grouped.get(view.feature_id, ())))
-    return schemas.CheckResponse(
+    return CheckOutcome(
         allowed=allowed,
         customer_id=subject.customer.customer_id,
         entity_id=subject.entity_id,
-        required_balance=from_units(resolution.required),
-        balance=presenters.balance(view),
-        flag=None,
+        feature_id=feature.feature_id,
+        required=from_units(resolution.required),
+        view=view,
     )
 
 
 def _check_flag(
-    store: Store, now: datetime, subject: Subject, feature: Feature, required: Any, write: bool
-) -> schemas.CheckResponse:
+    store: Store, now: datetime, subject: Subject, feature: Feature, required: Decimal, write: bool
+) -> CheckOutcome:
     grants = subjects.grants_of(store, subject, [feature.feature_id], now, write)
-    flag = presenters.flag(feature.feature_id, grants)
-    return schemas.CheckResponse(
+    flag = next((g for g in grants if g.feature_id == feature.feature_id), None)
+    return CheckOutcome(
         allowed=flag is not None,
         customer_id=subject.customer.customer_id,
         entity_id=subject.entity_id,
-        required_balance=required,
-        balance=None,
+        feature_id=feature.feature_id,
+        required=required,
+        view=None,
         flag=flag,
     )
 
@@ -272,10 +263,10 @@ def set_usage(
     store: Store,
     now: datetime,
     *,
-    customer_id: object,
-    feature_id: object,
-    entity_id: object = None,
-    value: object,
+    customer_id: str,
+    feature_id: str,
+    entity_id: str | None = None,
+    value: Decimal | int,
 ) -> None:
     """Legacy `POST /v1/usage`: set the usage of a feature to `value` by tracking the
     difference (measured on the balance that answers for the feature, in its units)."""
@@ -283,9 +274,10 @@ def set_usage(
     current = check(
         store, now, customer_id=customer_id, feature_id=feature_id, entity_id=entity_id, write=True
     )
-    used = current.balance.usage if current.balance is not None else Decimal(0)
-    if current.balance is not None and current.balance.feature_id != feature_id:
-        cost = current.required_balance or Decimal(1)  # the pool's credits for one unit
+    view = current.view
+    used = from_units(view.usage) if view is not None else Decimal(0)
+    if view is not None and view.feature_id != feature_id:
+        cost = current.required or Decimal(1)  # the pool's credits for one unit
         used = used / cost
     delta = target - used
     if delta:

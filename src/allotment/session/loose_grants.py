@@ -1,5 +1,6 @@
-"""`balances.*` of a tenant session: loose grants (create, update, delete) and finalizing a
-lock."""
+"""`balances.*` of a tenant session: loose grants (create, update, delete), finalizing a lock
+and the legacy set-usage. Each method validates its keywords with the request model HTTP uses
+(`wire.requests`), then runs its `<method>_from`, which the HTTP handlers call directly."""
 
 from __future__ import annotations
 
@@ -10,6 +11,14 @@ from allotment.services import locks as lock_service
 from allotment.services import loose_grants as loose_grant_service
 from allotment.services import usage as usage_service
 from allotment.session.namespace import Namespace
+from allotment.wire.requests import (
+    BalanceCreateRequest,
+    BalanceDeleteRequest,
+    BalanceUpdateRequest,
+    FinalizeRequest,
+    UsageRequest,
+    parse,
+)
 
 
 class Balances(Namespace):
@@ -21,9 +30,22 @@ class Balances(Namespace):
         override_value: Any = None,
         properties: dict[str, Any] | None = None,
     ) -> schemas.Success:
+        fields = {
+            "lock_id": lock_id,
+            "action": action,
+            "override_value": override_value,
+            "properties": properties,
+        }
+        return self.finalize_from(parse(FinalizeRequest, fields))
+
+    def finalize_from(self, request: FinalizeRequest) -> schemas.Success:
         self._write(
             lambda store, now, _: lock_service.finalize(
-                store, now, lock_id=lock_id, action=action, override_value=override_value
+                store,
+                now,
+                lock_id=request.lock_id,
+                action=request.action,
+                override_value=request.override_value,
             )
         )
         return schemas.Success()
@@ -33,14 +55,23 @@ class Balances(Namespace):
     ) -> None:
         """Legacy `/v1/usage`: set the feature's usage to `value` by tracking the difference
         (overflow), in one transaction."""
+        fields = {
+            "customer_id": customer_id,
+            "feature_id": feature_id,
+            "value": value,
+            "entity_id": entity_id,
+        }
+        self.set_usage_from(parse(UsageRequest, fields))
+
+    def set_usage_from(self, request: UsageRequest) -> None:
         self._write(
             lambda store, now, _: usage_service.set_usage(
                 store,
                 now,
-                customer_id=customer_id,
-                feature_id=feature_id,
-                entity_id=entity_id,
-                value=value,
+                customer_id=request.customer_id,
+                feature_id=request.feature_id,
+                entity_id=request.entity_id,
+                value=request.value,
             )
         )
 
@@ -60,20 +91,36 @@ class Balances(Namespace):
     ) -> schemas.Success:
         """`next_reset_at` (Unix ms, with `reset`): the first reset boundary; later ones keep
         its anchor."""
+        fields = {
+            "customer_id": customer_id,
+            "feature_id": feature_id,
+            "entity_id": entity_id,
+            "included_grant": included_grant,
+            "unlimited": unlimited,
+            "reset": reset,
+            "rollover": rollover,
+            "expires_at": expires_at,
+            "next_reset_at": next_reset_at,
+            "balance_id": balance_id,
+        }
+        return self.create_from(parse(BalanceCreateRequest, fields))
+
+    def create_from(self, request: BalanceCreateRequest) -> schemas.Success:
+        reset = request.reset.model_dump() if request.reset is not None else None
         self._write(
             lambda store, now, _: loose_grant_service.create(
                 store,
                 now,
-                customer_id=customer_id,
-                feature_id=feature_id,
-                entity_id=entity_id,
-                included_grant=included_grant,
-                unlimited=unlimited,
+                customer_id=request.customer_id,
+                feature_id=request.feature_id,
+                entity_id=request.entity_id,
+                included_grant=request.included_grant,
+                unlimited=request.unlimited,
                 reset=reset,
-                expires_at=expires_at,
-                rollover=rollover,
-                next_reset_at=next_reset_at,
-                balance_id=balance_id,
+                expires_at=request.expires_at,
+                rollover=request.rollover,
+                next_reset_at=request.next_reset_at,
+                balance_id=request.balance_id,
             )
         )
         return schemas.Success()
@@ -95,20 +142,37 @@ class Balances(Namespace):
     ) -> schemas.Success:
         """`reason` and `actor` (who; default: the session's) are kept on the adjustment's
         ledger entry."""
+        fields = {
+            "customer_id": customer_id,
+            "feature_id": feature_id,
+            "entity_id": entity_id,
+            "remaining": remaining,
+            "add_to_balance": add_to_balance,
+            "usage": usage,
+            "included_grant": included_grant,
+            "balance_id": balance_id,
+            "interval": interval,
+            "reason": reason,
+        }
+        return self.update_from(parse(BalanceUpdateRequest, fields), actor=actor)
+
+    def update_from(
+        self, request: BalanceUpdateRequest, *, actor: str | None = None
+    ) -> schemas.Success:
         self._write(
             lambda store, now, _: loose_grant_service.update(
                 store,
                 now,
-                customer_id=customer_id,
-                feature_id=feature_id,
-                entity_id=entity_id,
-                remaining=remaining,
-                add_to_balance=add_to_balance,
-                usage=usage,
-                included_grant=included_grant,
-                balance_id=balance_id,
-                interval=interval,
-                reason=reason,
+                customer_id=request.customer_id,
+                feature_id=request.feature_id,
+                entity_id=request.entity_id,
+                remaining=request.remaining,
+                add_to_balance=request.add_to_balance,
+                usage=request.usage,
+                included_grant=request.included_grant,
+                balance_id=request.balance_id,
+                interval=request.interval,
+                reason=request.reason,
                 actor=actor or self._scope.actor,
             )
         )
@@ -125,16 +189,29 @@ class Balances(Namespace):
         reason: str | None = None,
         actor: str | None = None,
     ) -> schemas.Success:
+        fields = {
+            "customer_id": customer_id,
+            "feature_id": feature_id,
+            "entity_id": entity_id,
+            "balance_id": balance_id,
+            "interval": interval,
+            "reason": reason,
+        }
+        return self.delete_from(parse(BalanceDeleteRequest, fields), actor=actor)
+
+    def delete_from(
+        self, request: BalanceDeleteRequest, *, actor: str | None = None
+    ) -> schemas.Success:
         self._write(
             lambda store, now, _: loose_grant_service.delete(
                 store,
                 now,
-                customer_id=customer_id,
-                feature_id=feature_id,
-                entity_id=entity_id,
-                balance_id=balance_id,
-                interval=interval,
-                reason=reason,
+                customer_id=request.customer_id,
+                feature_id=request.feature_id,
+                entity_id=request.entity_id,
+                balance_id=request.balance_id,
+                interval=request.interval,
+                reason=request.reason,
                 actor=actor or self._scope.actor,
             )
         )

@@ -9,7 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from allotment import wire as schemas
+from allotment.domain.errors import invalid
 from allotment.domain.ledger import LedgerReport
+from allotment.domain.usage_outcomes import CheckOutcome, TrackOutcome
 from allotment.services import customers as customer_service
 from allotment.services import ledger as ledger_service
 from allotment.services import usage as usage_service
@@ -19,6 +21,8 @@ from allotment.session.events import Events
 from allotment.session.loose_grants import Balances
 from allotment.session.namespace import Scope
 from allotment.storage.store import Store
+from allotment.wire import present as presenters
+from allotment.wire.requests import CheckRequest, TrackRequest, parse
 
 __all__ = ["Tenant"]
 
@@ -60,26 +64,46 @@ class Tenant:
     ) -> schemas.CheckResponse:
         """`customer_data`: a missing customer's name, email, ... when the session creates
         missing customers (API versions before 2.1); ignored otherwise."""
-        creates = self._scope.creates_missing_customers
+        fields = {
+            "customer_id": customer_id,
+            "feature_id": feature_id,
+            "entity_id": entity_id,
+            "required_balance": required_balance,
+            "properties": properties,
+            "send_event": send_event,
+            "lock": lock,
+            "with_preview": with_preview,
+            "customer_data": customer_data,
+        }
+        return self.check_from(parse(CheckRequest, fields))
 
-        def operation(store: Store, now: datetime, write: bool) -> schemas.CheckResponse:
+    def check_from(self, request: CheckRequest) -> schemas.CheckResponse:
+        """`check` of a validated request (the HTTP handler's, or the keywords of `check`)."""
+        feature_id = request.feature_id
+        if feature_id is None:
+            raise invalid("feature_id is required")
+        creates = self._scope.creates_missing_customers
+        lock = request.lock.model_dump() if request.lock is not None else None
+
+        def operation(store: Store, now: datetime, write: bool) -> CheckOutcome:
             if creates:
-                _create_missing(store, now, customer_id, customer_data)
+                _create_missing(store, now, request.customer_id, request.customer_data)
             return usage_service.check(
                 store,
                 now,
-                customer_id=customer_id,
+                customer_id=request.customer_id,
                 feature_id=feature_id,
-                entity_id=entity_id,
+                entity_id=request.entity_id,
                 lock=lock,
-                required_balance=required_balance,
-                send_event=send_event,
-                properties=properties,
+                required_balance=request.required_balance,
+                send_event=request.send_event,
+                properties=request.properties,
                 write=write,
             )
 
-        writes = bool(send_event) or lock is not None or creates
-        return self._scope.write(operation) if writes else self._scope.read(operation)
+        writes = bool(request.send_event) or lock is not None or creates
+        outcome = self._scope.write(operation) if writes else self._scope.read(operation)
+        return presenters.check_result(outcome)
 
     def track(
         self,
@@ -96,26 +120,43 @@ class Tenant:
         async_: bool | None = None,
         customer_data: dict[str, Any] | None = None,
     ) -> schemas.TrackResponse:
+        fields = {
+            "customer_id": customer_id,
+            "feature_id": feature_id,
+            "entity_id": entity_id,
+            "event_name": event_name,
+            "value": value,
+            "properties": properties,
+            "timestamp": timestamp,
+            "overage_behavior": overage_behavior,
+            "idempotency_key": idempotency_key,
+            "async": async_,
+            "customer_data": customer_data,
+        }
+        return self.track_from(parse(TrackRequest, fields))
+
+    def track_from(self, request: TrackRequest) -> schemas.TrackResponse:
+        """`track` of a validated request (the HTTP handler's, or the keywords of `track`)."""
         creates = self._scope.creates_missing_customers
 
-        def operation(store: Store, now: datetime, _write: bool) -> schemas.TrackResponse:
+        def operation(store: Store, now: datetime, _write: bool) -> TrackOutcome:
             if creates:
-                _create_missing(store, now, customer_id, customer_data)
+                _create_missing(store, now, request.customer_id, request.customer_data)
             return usage_service.track(
                 store,
                 now,
-                customer_id=customer_id,
-                feature_id=feature_id,
-                entity_id=entity_id,
-                event_name=event_name,
-                value=value,
-                properties=properties,
-                timestamp=timestamp,
-                idempotency_key=idempotency_key,
-                overage_behavior=overage_behavior,
+                customer_id=request.customer_id,
+                feature_id=request.feature_id,
+                entity_id=request.entity_id,
+                event_name=request.event_name,
+                value=request.value,
+                properties=request.properties,
+                timestamp=request.timestamp,
+                idempotency_key=request.idempotency_key,
+                overage_behavior=request.overage_behavior,
             )
 
-        return self._scope.write(operation)
+        return presenters.track_result(self._scope.write(operation))
 
     def verify(self) -> LedgerReport:
         """Fold every ledger entry of this org and environment into balances and compare them

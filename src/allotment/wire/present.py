@@ -10,8 +10,9 @@ from allotment.domain.amounts import from_units
 from allotment.domain.balances import BalanceView
 from allotment.domain.catalog import Feature, FeatureType, Plan
 from allotment.domain.clock import to_ms
-from allotment.domain.grants import Grant
-from allotment.storage.records import CustomerPlanRecord, CustomerRecord
+from allotment.domain.grants import Grant, grant_ref
+from allotment.domain.usage_outcomes import CheckOutcome, EventsPage, ReversalOutcome, TrackOutcome
+from allotment.storage.records import CustomerPlanRecord, CustomerRecord, EntityRecord
 
 # a never-expiring rollover: the official clients require a number for `expires_at`
 NEVER_MS = 253402300799999  # 9999-12-31T23:59:59.999Z
@@ -20,10 +21,6 @@ ONE_OFF = "one_off"  # the interval of a lifetime grant on the wire
 
 def ms(moment: datetime | None) -> int | None:
     return to_ms(moment) if moment is not None else None
-
-
-def grant_ref(grant_id: int) -> str:
-    return f"bal_{grant_id}"
 
 
 def _breakdown(grant: Grant) -> schemas.BalanceBreakdown:
@@ -81,6 +78,67 @@ def flag(feature_id: str, grants: Sequence[Grant]) -> schemas.Flag | None:
         plan_id=first.plan_id,
         expires_at=ms(first.expires_at),
         feature_id=feature_id,
+    )
+
+
+def check_result(outcome: CheckOutcome) -> schemas.CheckResponse:
+    flag_grant = outcome.flag
+    return schemas.CheckResponse(
+        allowed=outcome.allowed,
+        customer_id=outcome.customer_id,
+        entity_id=outcome.entity_id,
+        required_balance=outcome.required,
+        balance=balance(outcome.view),
+        flag=flag(outcome.feature_id, (flag_grant,)) if flag_grant is not None else None,
+    )
+
+
+def track_result(outcome: TrackOutcome) -> schemas.TrackResponse:
+    return schemas.TrackResponse(
+        id=f"evt_{outcome.event_id}" if outcome.event_id is not None else None,
+        customer_id=outcome.customer_id,
+        entity_id=outcome.entity_id,
+        event_name=outcome.event_name,
+        feature_id=outcome.feature_id,
+        value=outcome.value,
+        balance=balance(outcome.view),
+    )
+
+
+def reversal(outcome: ReversalOutcome) -> schemas.Reversal:
+    return schemas.Reversal(
+        id=f"evt_{outcome.event_id}",
+        customer_id=outcome.customer_id,
+        reversed_at=to_ms(outcome.reversed_at),
+        entries=[
+            schemas.ReversedEntry(
+                balance_id=e.balance_id,
+                feature_id=e.feature_id,
+                amount=e.amount,
+                restored=e.restored,
+                reason=e.reason,
+            )
+            for e in outcome.entries
+        ],
+    )
+
+
+def events_page(page: EventsPage) -> schemas.EventsPage:
+    return schemas.EventsPage(
+        list=[
+            schemas.Event(
+                id=f"evt_{r.id}",
+                timestamp=to_ms(r.timestamp),
+                feature_id=r.feature_id,
+                event_name=r.event_name,
+                customer_id=r.customer_id,
+                value=r.value,
+                properties=dict(r.properties),
+                idempotency_key=r.idempotency_key,
+            )
+            for r in page.rows
+        ],
+        next_cursor=page.next_cursor,
     )
 
 
@@ -187,6 +245,28 @@ def customer(
         fingerprint=record.fingerprint,
         env=env,
         metadata=record.metadata,
+        subscriptions=[subscription(a, p) for a, p in attached],
+        balances=balances,
+        flags=flags,
+    )
+
+
+def entity(
+    record: EntityRecord,
+    owner: CustomerRecord,
+    env: str,
+    attached: Sequence[tuple[CustomerPlanRecord, Plan]],
+    grants: Sequence[Grant],
+    features: Mapping[str, Feature],
+) -> schemas.Entity:
+    balances, flags = balances_and_flags(grants, features)
+    return schemas.Entity(
+        id=record.entity_id,
+        name=record.name,
+        customer_id=owner.customer_id,
+        feature_id=record.feature_id,
+        created_at=to_ms(record.created_at),
+        env=env,
         subscriptions=[subscription(a, p) for a, p in attached],
         balances=balances,
         flags=flags,

@@ -172,6 +172,13 @@ class AttachRequest(_Body):
     entity_id: str | None = None
     version: int | None = None
 
+    def chosen_plan_id(self) -> str:
+        """`plan_id`, or `product_id` as 1.x clients name it."""
+        plan_id = self.plan_id or self.product_id
+        if plan_id is None:
+            raise invalid("plan_id is required")
+        return plan_id
+
 
 class Range(_Body):
     start: int | None = None

@@ -1,5 +1,5 @@
-"""customers.* and entities.*: request model -> the tenant session -> the answer (1.2
-shapes for 1.x clients)."""
+"""customers.* and entities.*: the validated request model -> the tenant session's `_from`
+method (the embedded API's own validation path) -> the answer (1.2 shapes for 1.x clients)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any
 
 from allotment import wire as schemas
 from allotment.api.context import RequestContext
-from allotment.domain.errors import invalid
 from allotment.wire import legacy
 from allotment.wire.requests import (
     CustomerIdRequest,
@@ -25,79 +24,48 @@ def _shape(ctx: RequestContext, customer: schemas.Customer) -> Any:
     return legacy.customer(customer, {f.id: f for f in features})
 
 
-def _customer_id(body: CustomerRequest) -> str:
-    customer_id = body.customer_id or body.id
-    if customer_id is None:
-        raise invalid("customer_id is required (anonymous customers are not supported yet)")
-    return customer_id
-
-
 def get_or_create(ctx: RequestContext, body: CustomerRequest) -> Any:
-    customer = ctx.tenant.customers.get_or_create(
-        customer_id=_customer_id(body),
-        name=body.name,
-        email=body.email,
-        fingerprint=body.fingerprint,
-        metadata=body.metadata,
-    )
-    return _shape(ctx, customer)
+    """`customer_id`, or `id` (the session's `get_or_create_from` picks)."""
+    return _shape(ctx, ctx.tenant.customers.get_or_create_from(body))
 
 
 def get(ctx: RequestContext, body: CustomerIdRequest) -> Any:
-    return _shape(ctx, ctx.tenant.customers.get(customer_id=body.customer_id))
+    return _shape(ctx, ctx.tenant.customers.get_from(body))
 
 
 def update(ctx: RequestContext, body: CustomerRequest) -> Any:
-    customer = ctx.tenant.customers.update(
-        customer_id=body.customer_id or body.id,  # type: ignore[arg-type]
-        name=body.name,
-        email=body.email,
-        fingerprint=body.fingerprint,
-        metadata=body.metadata,
-    )
-    return _shape(ctx, customer)
+    return _shape(ctx, ctx.tenant.customers.update_from(body))
 
 
 def delete(ctx: RequestContext, body: CustomerIdRequest) -> schemas.Success:
-    return ctx.tenant.customers.delete(customer_id=body.customer_id)
+    return ctx.tenant.customers.delete_from(body)
 
 
 def advance_test_clock(ctx: RequestContext, body: TestClockRequest) -> schemas.TestClock:
-    return ctx.tenant.customers.advance_test_clock(
-        customer_id=body.customer_id, frozen_time=body.frozen_time
-    )
+    return ctx.tenant.customers.advance_test_clock_from(body)
 
 
 def list_customers(ctx: RequestContext, body: ListRequest) -> dict[str, Any]:
-    page, cursor = ctx.tenant.customers.list(start_cursor=body.start_cursor, limit=body.limit)
+    page, cursor = ctx.tenant.customers.list_from(body)
     return {"list": page, "next_cursor": cursor}
 
 
 def create_entity(ctx: RequestContext, body: EntityRequest) -> schemas.Entity:
-    return ctx.tenant.entities.create(
-        customer_id=body.customer_id,  # type: ignore[arg-type]
-        entity_id=body.entity_id,
-        feature_id=body.feature_id,
-        name=body.name,
-    )
+    return ctx.tenant.entities.create_from(body)
 
 
 def get_entity(ctx: RequestContext, body: EntityRequest) -> schemas.Entity:
-    return ctx.tenant.entities.get(entity_id=body.entity_id, customer_id=body.customer_id)
+    return ctx.tenant.entities.get_from(body)
 
 
 def update_entity(ctx: RequestContext, body: EntityRequest) -> schemas.Entity:
-    return ctx.tenant.entities.update(
-        entity_id=body.entity_id, customer_id=body.customer_id, name=body.name
-    )
+    return ctx.tenant.entities.update_from(body)
 
 
 def delete_entity(ctx: RequestContext, body: EntityRequest) -> schemas.Success:
-    return ctx.tenant.entities.delete(entity_id=body.entity_id, customer_id=body.customer_id)
+    return ctx.tenant.entities.delete_from(body)
 
 
 def list_entities(ctx: RequestContext, body: ListRequest) -> dict[str, Any]:
-    page, cursor = ctx.tenant.entities.list(
-        customer_id=body.customer_id, start_cursor=body.start_cursor, limit=body.limit
-    )
+    page, cursor = ctx.tenant.entities.list_from(body)
     return {"list": page, "next_cursor": cursor}

@@ -1,11 +1,13 @@
-"""Loading a customer's grants with every due reset applied, and writing balance changes
-with their ledger entries."""
+"""A customer's live grants: loaded with every due expiry, reset and lock lapse applied; and
+giving back what an event's entries took (a lock's release, lower confirmation or lapse, and a
+reversal)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
+from allotment.domain.give_back import GiveBack, plan_give_back
 from allotment.domain.grants import Grant
 from allotment.domain.resets import due_reset
 from allotment.services.changes import apply_changes
@@ -60,47 +62,47 @@ def restore_event_entries(
     kind: str,
     now: datetime,
 ) -> list[Grant]:
-    """Give back, at instant `now`, what an event's usage entries took, to the very grants that
+    """Give back, at instant `now`, what an event's usage entries took, by the one give-back
+    rule (`domain/give_back.py` `plan_give_back`, as a reversal does): to the very grants that
     paid, last entry first, each at most to its granted amount; a grant revoked, expired or
-    reset since gets nothing back (`Grant.takes_back`), recorded as an `unrestored` entry of
-    amount 0, as a reversal does. `units_to_restore` limits how many feature units go back
-    (None: all of them)."""
+    reset since gets nothing back; what is not given back is an `unrestored` entry of amount
+    0. `units_to_restore` limits how many feature units go back (None: all of them)."""
     live = {g.id: g for g in grants}
     recorded = store.grants.entries_of_event(event_id)
-    paid = [e for e in recorded if e.kind == "usage"]
-    restored = {e.grant_id: 0 for e in paid}
-    for entry in recorded:
-        if entry.kind in ("release", "refund") and entry.grant_id in restored:
-            restored[entry.grant_id] += entry.amount
-    left = units_to_restore
-    back: list[EntryRecord] = []
-    for entry in reversed(paid):
-        grant = live.get(entry.grant_id)
-        credits = -entry.amount - restored[entry.grant_id]
-        if credits <= 0 or (left is not None and left <= 0):
-            continue
-        units = entry.units or 0
-        if left is not None and units > left:
-            credits = credits * left // units if units else 0
-            units = left
-        if grant is None or not grant.takes_back(entry.effective_at):
-            # these units were this grant's to take back: not restored, and recorded so
-            back.append(
+    plans = plan_give_back(recorded, live, kind, units_to_restore)
+    return apply_changes(store, grants, give_back_entries(plans, event_id, now), now)
+
+
+def give_back_entries(plans: Sequence[GiveBack], event_id: int, now: datetime) -> list[EntryRecord]:
+    """The ledger entries of planned give-backs: the credits given back (the plan's kind), then
+    an `unrestored` entry of amount 0 for what was not."""
+    entries: list[EntryRecord] = []
+    for plan in plans:
+        if plan.credits:
+            entries.append(
                 EntryRecord(
-                    entry.grant_id, "unrestored", 0, now, event_id, -units, entry.feature_id
+                    plan.grant_id,
+                    plan.kind,
+                    plan.credits,
+                    now,
+                    event_id,
+                    -plan.units,
+                    plan.feature_id,
                 )
             )
-            if left is not None:
-                left -= units
-            continue
-        credits = min(credits, max(grant.granted - grant.balance, 0))
-        if credits <= 0:
-            continue
-        restored[entry.grant_id] += credits
-        back.append(EntryRecord(grant.id, kind, credits, now, event_id, -units, entry.feature_id))
-        if left is not None:
-            left -= units
-    return apply_changes(store, grants, back, now)
+        if plan.reason is not None:
+            entries.append(
+                EntryRecord(
+                    plan.grant_id,
+                    "unrestored",
+                    0,
+                    now,
+                    event_id,
+                    -plan.unrestored_units,
+                    plan.feature_id,
+                )
+            )
+    return entries
 
 
 def _catch_up(store: Store, customer_internal_id: int, at: datetime) -> None:
