@@ -46,8 +46,12 @@ def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None
     return Response(dumps(payload), status_code=status, media_type=JSON, headers=headers)
 
 
-def _error(code: ErrorCode, message: str, env: str | None) -> Response:
-    return _json({"message": message, "code": code, "env": env}, status_of(code))
+def _error(
+    code: ErrorCode, message: str, env: str | None, retry_after: str | None = None
+) -> Response:
+    """`{message, code, env}` with the code's status (api/errors.py), and `Retry-After`."""
+    headers = {"Retry-After": retry_after} if retry_after is not None else None
+    return _json({"message": message, "code": code, "env": env}, status_of(code), headers)
 
 
 class _TooLarge(Exception):
@@ -95,15 +99,8 @@ def _handle(
             env = principal.env
             wait = rate.retry_after(authorization or "")
             if wait is not None:
-                return _json(
-                    {
-                        "message": f"too many requests for this key; retry in {wait} s",
-                        "code": ErrorCode.RATE_LIMIT_EXCEEDED,
-                        "env": env,
-                    },
-                    429,
-                    {"Retry-After": str(wait)},
-                )
+                message = f"too many requests for this key; retry in {wait} s"
+                return _error(ErrorCode.RATE_LIMIT_EXCEEDED, message, env, str(wait))
             publishable = principal.kind == "publishable"
             if publishable and not endpoint.read_only:
                 raise AllotmentError(
@@ -124,23 +121,13 @@ def _handle(
             return _error(error.code, error.message, env)
         except _TooLarge:
             message = f"the request body is larger than {limits.max_body_bytes} bytes"
-            return _json({"message": message, "code": ErrorCode.PAYLOAD_TOO_LARGE, "env": env}, 413)
+            return _error(ErrorCode.PAYLOAD_TOO_LARGE, message, env)
         except OperationalError:
             log.exception("database unavailable")
-            return _json(
-                {
-                    "message": "database unavailable",
-                    "code": ErrorCode.SERVICE_UNAVAILABLE,
-                    "env": env,
-                },
-                503,
-                {"Retry-After": "1"},
-            )
+            return _error(ErrorCode.SERVICE_UNAVAILABLE, "database unavailable", env, "1")
         except Exception:
             log.exception("internal error in %s", endpoint.name)
-            return _json(
-                {"message": "internal error", "code": ErrorCode.INTERNAL_ERROR, "env": env}, 500
-            )
+            return _error(ErrorCode.INTERNAL_ERROR, "internal error", env)
 
     return handle
 
