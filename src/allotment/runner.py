@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from allotment.domain.clock import Clock, system_clock, truncate_to_ms
 from allotment.domain.errors import AllotmentError, ErrorCode, OverdrawRefused
-from allotment.services.errors import NeedsWrite
+from allotment.services._errors import NeedsWrite
 from allotment.storage.database import Database
 from allotment.storage.global_store import GlobalStore
 from allotment.storage.store import Store

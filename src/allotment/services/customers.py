@@ -12,10 +12,10 @@ from allotment.domain.clock import LATEST_MS, from_ms, to_ms
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.domain.grants import Grant
 from allotment.domain.resets import first_reset_at
-from allotment.services import paging
+from allotment.services import _paging as paging
 from allotment.services import plans as plan_service
-from allotment.services.changes import apply_changes
-from allotment.services.live_grants import live_grants
+from allotment.services._changes import apply_changes
+from allotment.services._live_grants import live_grants
 from allotment.storage.records import CustomerPlanRecord, CustomerRecord, EntryRecord
 from allotment.storage.store import Store
 

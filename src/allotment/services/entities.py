@@ -16,13 +16,13 @@ from allotment.domain.catalog import Feature, FeatureType, Plan, validate_id
 from allotment.domain.deduction import OverageBehavior
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.domain.grants import Grant
+from allotment.services import _paging as paging
 from allotment.services import customers as customer_service
 from allotment.services import features as feature_service
-from allotment.services import paging
-from allotment.services.changes import apply_changes
-from allotment.services.live_grants import live_grants
-from allotment.services.recording import record
-from allotment.services.subjects import Subject, require_entity
+from allotment.services._changes import apply_changes
+from allotment.services._live_grants import live_grants
+from allotment.services._recording import record
+from allotment.services._subjects import Subject, require_entity
 from allotment.storage.records import (
     CustomerPlanRecord,
     CustomerRecord,

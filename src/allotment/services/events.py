@@ -11,7 +11,7 @@ from allotment.domain.amounts import from_units
 from allotment.domain.clock import from_ms, to_ms
 from allotment.domain.errors import invalid
 from allotment.domain.usage_outcomes import EventRow, EventsPage
-from allotment.services import paging
+from allotment.services import _paging as paging
 from allotment.storage.store import Store
 
 

@@ -24,9 +24,9 @@ from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.domain.grants import Grant
 from allotment.services import customers as customer_service
 from allotment.services import features as feature_service
-from allotment.services.live_grants import restore_event_entries
-from allotment.services.recording import deduct_more, record
-from allotment.services.subjects import Subject, grants_of
+from allotment.services._live_grants import restore_event_entries
+from allotment.services._recording import deduct_more, record
+from allotment.services._subjects import Subject, grants_of
 from allotment.storage.records import CustomerRecord, LockRecord
 from allotment.storage.store import Store
 

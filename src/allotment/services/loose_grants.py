@@ -19,9 +19,9 @@ from allotment.domain.grants import Grant, deduction_sort_key, grant_ref
 from allotment.domain.intervals import Interval
 from allotment.domain.resets import first_reset_at
 from allotment.domain.rollovers import RolloverRule, parse_rollover
+from allotment.services import _subjects as subjects
 from allotment.services import features as feature_service
-from allotment.services import subjects
-from allotment.services.changes import apply_changes
+from allotment.services._changes import apply_changes
 from allotment.storage.records import EntryRecord
 from allotment.storage.store import Store
 

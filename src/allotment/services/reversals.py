@@ -23,8 +23,8 @@ from allotment.domain.give_back import plan_give_back
 from allotment.domain.grants import grant_ref
 from allotment.domain.usage_outcomes import ReversalOutcome, ReversedEntry
 from allotment.services import customers as customer_service
-from allotment.services.changes import apply_changes
-from allotment.services.live_grants import give_back_entries, live_grants
+from allotment.services._changes import apply_changes
+from allotment.services._live_grants import give_back_entries, live_grants
 from allotment.storage.records import EventRecord
 from allotment.storage.store import Store
 

@@ -20,11 +20,11 @@ from allotment.domain.deduction import OverageBehavior
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.domain.grants import Grant
 from allotment.domain.usage_outcomes import CheckOutcome, TrackOutcome
+from allotment.services import _subjects as subjects
 from allotment.services import features as feature_service
 from allotment.services import locks as lock_service
-from allotment.services import subjects
-from allotment.services.recording import answering_balance, group_by_feature, record
-from allotment.services.subjects import Subject
+from allotment.services._recording import answering_balance, group_by_feature, record
+from allotment.services._subjects import Subject
 from allotment.storage.store import Store
 
 

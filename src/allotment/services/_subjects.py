@@ -15,7 +15,7 @@ from allotment.domain.catalog import validate_id
 from allotment.domain.errors import AllotmentError, ErrorCode
 from allotment.domain.grants import Grant
 from allotment.services import customers as customer_service
-from allotment.services.live_grants import live_grants
+from allotment.services._live_grants import live_grants
 from allotment.storage.records import CustomerRecord, EntityRecord
 from allotment.storage.store import Store
 

@@ -25,8 +25,8 @@ from allotment.domain.deduction import (
 )
 from allotment.domain.errors import invalid
 from allotment.domain.grants import Grant
-from allotment.services.changes import apply_changes
-from allotment.services.subjects import Subject, grants_of
+from allotment.services._changes import apply_changes
+from allotment.services._subjects import Subject, grants_of
 from allotment.storage.records import EntryRecord
 from allotment.storage.store import Store
 

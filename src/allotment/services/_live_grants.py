@@ -10,9 +10,9 @@ from datetime import datetime
 from allotment.domain.give_back import GiveBack, plan_give_back
 from allotment.domain.grants import Grant
 from allotment.domain.resets import due_reset
-from allotment.services.changes import apply_changes
-from allotment.services.errors import NeedsWrite
-from allotment.services.resets import apply_resets
+from allotment.services._changes import apply_changes
+from allotment.services._errors import NeedsWrite
+from allotment.services._resets import apply_resets
 from allotment.storage.records import EntryRecord, LockRecord
 from allotment.storage.store import Store
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from allotment.domain.grants import Grant
 from allotment.domain.resets import Reset, due_reset
 from allotment.domain.rollovers import RolloverPiece, play_boundaries
-from allotment.services.changes import apply_changes
+from allotment.services._changes import apply_changes
 from allotment.storage.records import EntryRecord
 from allotment.storage.store import Store
 
