@@ -85,10 +85,10 @@ class Tenant:
         creates = self._scope.creates_missing_customers
         lock = request.lock.model_dump() if request.lock is not None else None
 
-        def operation(store: Store, now: datetime, write: bool) -> CheckOutcome:
+        def operation(store: Store, now: datetime, write: bool) -> schemas.CheckResponse:
             if creates:
                 _create_missing(store, now, request.customer_id, request.customer_data)
-            return usage_service.check(
+            outcome: CheckOutcome = usage_service.check(
                 store,
                 now,
                 customer_id=request.customer_id,
@@ -100,10 +100,12 @@ class Tenant:
                 properties=request.properties,
                 write=write,
             )
+            # presented inside the transaction: under 8 threads, presenting after the commit
+            # measured 0.79x the track rate (more threads contending for the GIL at once)
+            return presenters.check_result(outcome)
 
         writes = bool(request.send_event) or lock is not None or creates
-        outcome = self._scope.write(operation) if writes else self._scope.read(operation)
-        return presenters.check_result(outcome)
+        return self._scope.write(operation) if writes else self._scope.read(operation)
 
     def track(
         self,
@@ -139,10 +141,10 @@ class Tenant:
         """`track` of a validated request (the HTTP handler's, or the keywords of `track`)."""
         creates = self._scope.creates_missing_customers
 
-        def operation(store: Store, now: datetime, _write: bool) -> TrackOutcome:
+        def operation(store: Store, now: datetime, _write: bool) -> schemas.TrackResponse:
             if creates:
                 _create_missing(store, now, request.customer_id, request.customer_data)
-            return usage_service.track(
+            outcome: TrackOutcome = usage_service.track(
                 store,
                 now,
                 customer_id=request.customer_id,
@@ -155,8 +157,9 @@ class Tenant:
                 idempotency_key=request.idempotency_key,
                 overage_behavior=request.overage_behavior,
             )
+            return presenters.track_result(outcome)
 
-        return presenters.track_result(self._scope.write(operation))
+        return self._scope.write(operation)
 
     def verify(self) -> LedgerReport:
         """Fold every ledger entry of this org and environment into balances and compare them
