@@ -1,4 +1,4 @@
-"""`features.*` and `plans.*` of the embedded API.
+"""`features.*` and `plans.*` of a tenant session.
 
 Each keyword method builds its request model with `parse` (the one validation the HTTP
 handlers share: the same bad input gets the same code and message) and calls its `*_from`

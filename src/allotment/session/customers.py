@@ -1,4 +1,4 @@
-"""`customers.*`, `entities.*` and `billing.*` of the embedded API.
+"""`customers.*`, `entities.*` and `billing.*` of a tenant session.
 
 Each method validates its keywords with the operation's request model (`wire.requests`) and
 hands the model to its `<method>_from`, which the HTTP handlers call with the model they
