@@ -16,7 +16,7 @@ from allotment.domain.catalog import Plan
 from allotment.domain.errors import invalid
 from allotment.services import features as feature_service
 from allotment.services import plans as plan_service
-from allotment.session.namespace import Namespace
+from allotment.session.namespace import Namespace, keywords
 from allotment.wire import present
 from allotment.wire.requests import FeatureIdRequest, FeatureRequest, PlanRequest, parse
 
@@ -59,15 +59,7 @@ class Features(Namespace):
         event_names: builtins.list[str] | None = None,
         display: dict[str, Any] | None = None,
     ) -> schemas.Feature:
-        fields = {
-            "feature_id": feature_id,
-            "name": name,
-            "type": type_,
-            "consumable": consumable,
-            "credit_schema": credit_schema,
-            "event_names": event_names,
-            "display": display,
-        }
+        fields = keywords(locals())
         return self.create_from(parse(FeatureRequest, fields))
 
     def create_from(self, request: FeatureRequest) -> schemas.Feature:
@@ -119,16 +111,7 @@ class Features(Namespace):
         display: dict[str, Any] | None = None,
         archived: bool | None = None,
     ) -> schemas.Feature:
-        fields = {
-            "feature_id": feature_id,
-            "name": name,
-            "type": type_,
-            "consumable": consumable,
-            "credit_schema": credit_schema,
-            "event_names": event_names,
-            "display": display,
-            "archived": archived,
-        }
+        fields = keywords(locals())
         return self.update_from(parse(FeatureRequest, fields))
 
     def update_from(self, request: FeatureRequest) -> schemas.Feature:
@@ -170,18 +153,7 @@ class Plans(Namespace):
         metadata: dict[str, Any] | None = None,
         create_in_stripe: bool | None = None,
     ) -> schemas.Plan:
-        fields = {
-            "plan_id": plan_id,
-            "name": name,
-            "group": group,
-            "description": description,
-            "add_on": add_on,
-            "auto_enable": auto_enable,
-            "price": price,
-            "items": items,
-            "metadata": metadata,
-            "create_in_stripe": create_in_stripe,  # accepted and ignored, as over HTTP
-        }
+        fields = keywords(locals())
         return self.create_from(parse(PlanRequest, fields))
 
     def create_from(self, request: PlanRequest) -> schemas.Plan:
@@ -237,18 +209,7 @@ class Plans(Namespace):
         archived: bool | None = None,
         price: dict[str, Any] | None = None,
     ) -> schemas.Plan:
-        fields = {
-            "plan_id": plan_id,
-            "group": group,
-            "name": name,
-            "description": description,
-            "add_on": add_on,
-            "auto_enable": auto_enable,
-            "items": items,
-            "metadata": metadata,
-            "archived": archived,
-            "price": price,
-        }
+        fields = keywords(locals())
         return self.update_from(parse(PlanRequest, fields))
 
     def update_from(self, request: PlanRequest) -> schemas.Plan:

@@ -15,7 +15,7 @@ from allotment.domain.catalog import validate_id
 from allotment.domain.errors import invalid
 from allotment.services import customers as customer_service
 from allotment.services import entities as entity_service
-from allotment.session.namespace import Namespace
+from allotment.session.namespace import Namespace, keywords
 from allotment.wire import present
 from allotment.wire.requests import (
     AttachRequest,
@@ -48,13 +48,7 @@ class Customers(Namespace):
         fingerprint: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> schemas.Customer:
-        fields = {
-            "customer_id": customer_id,
-            "name": name,
-            "email": email,
-            "fingerprint": fingerprint,
-            "metadata": metadata,
-        }
+        fields = keywords(locals())
         return self.get_or_create_from(parse(CustomerRequest, fields))
 
     def get_or_create_from(self, request: CustomerRequest) -> schemas.Customer:
@@ -108,13 +102,7 @@ class Customers(Namespace):
         fingerprint: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> schemas.Customer:
-        fields = {
-            "customer_id": customer_id,
-            "name": name,
-            "email": email,
-            "fingerprint": fingerprint,
-            "metadata": metadata,
-        }
+        fields = keywords(locals())
         return self.update_from(parse(CustomerRequest, fields))
 
     def update_from(self, request: CustomerRequest) -> schemas.Customer:
@@ -141,7 +129,7 @@ class Customers(Namespace):
 
     def advance_test_clock(self, *, customer_id: str, frozen_time: int) -> schemas.TestClock:
         """Sandbox: move the customer's clock forward to `frozen_time` (Unix ms)."""
-        fields = {"customer_id": customer_id, "frozen_time": frozen_time}
+        fields = keywords(locals())
         return self.advance_test_clock_from(parse(TestClockRequest, fields))
 
     def advance_test_clock_from(self, request: TestClockRequest) -> schemas.TestClock:
@@ -202,12 +190,7 @@ class Entities(Namespace):
         feature_id: str | None = None,
         name: str | None = None,
     ) -> schemas.Entity:
-        fields = {
-            "customer_id": customer_id,
-            "entity_id": entity_id,
-            "feature_id": feature_id,
-            "name": name,
-        }
+        fields = keywords(locals())
         return self.create_from(parse(EntityRequest, fields))
 
     def create_from(self, request: EntityRequest) -> schemas.Entity:
@@ -224,7 +207,7 @@ class Entities(Namespace):
         return _entity(view)
 
     def get(self, *, entity_id: str, customer_id: str | None = None) -> schemas.Entity:
-        fields = {"entity_id": entity_id, "customer_id": customer_id}
+        fields = keywords(locals())
         return self.get_from(parse(EntityRequest, fields))
 
     def get_from(self, request: EntityRequest) -> schemas.Entity:
@@ -246,7 +229,7 @@ class Entities(Namespace):
         start_cursor: str | None = None,
         limit: int | None = None,
     ) -> tuple[builtins.list[schemas.Entity], str | None]:
-        fields = {"customer_id": customer_id, "start_cursor": start_cursor, "limit": limit}
+        fields = keywords(locals())
         return self.list_from(parse(ListRequest, fields))
 
     def list_from(self, request: ListRequest) -> tuple[builtins.list[schemas.Entity], str | None]:
@@ -264,7 +247,7 @@ class Entities(Namespace):
     def update(
         self, *, entity_id: str, customer_id: str | None = None, name: str | None = None
     ) -> schemas.Entity:
-        fields = {"entity_id": entity_id, "customer_id": customer_id, "name": name}
+        fields = keywords(locals())
         return self.update_from(parse(EntityRequest, fields))
 
     def update_from(self, request: EntityRequest) -> schemas.Entity:
@@ -280,7 +263,7 @@ class Entities(Namespace):
         return _entity(view)
 
     def delete(self, *, entity_id: str, customer_id: str | None = None) -> schemas.Success:
-        fields = {"entity_id": entity_id, "customer_id": customer_id}
+        fields = keywords(locals())
         return self.delete_from(parse(EntityRequest, fields))
 
     def delete_from(self, request: EntityRequest) -> schemas.Success:

@@ -10,7 +10,7 @@ from typing import Any
 from allotment import wire as schemas
 from allotment.services import events as event_service
 from allotment.services import reversals as reversal_service
-from allotment.session.namespace import Namespace
+from allotment.session.namespace import Namespace, keywords
 from allotment.wire import present as presenters
 from allotment.wire.requests import (
     EventReverseRequest,
@@ -35,13 +35,7 @@ class Events(Namespace):
         start_cursor: str | None = None,
         limit: int | None = 50,
     ) -> schemas.EventsPage:
-        fields = {
-            "customer_id": customer_id,
-            "feature_id": feature_id,
-            "custom_range": custom_range,
-            "start_cursor": start_cursor,
-            "limit": limit,
-        }
+        fields = keywords(locals())
         return self.list_from(parse(EventsListRequest, fields))
 
     def list_from(self, request: EventsListRequest) -> schemas.EventsPage:
@@ -69,14 +63,7 @@ class Events(Namespace):
         group_by: str | None = None,
     ) -> dict[str, Any]:
         """Sums of tracked values per feature and time bin, plus totals."""
-        fields = {
-            "feature_id": feature_id,
-            "customer_id": customer_id,
-            "range": range,
-            "bin_size": bin_size,
-            "custom_range": custom_range,
-            "group_by": group_by,
-        }
+        fields = keywords(locals())
         return self.aggregate_from(parse(EventsAggregateRequest, fields))
 
     def aggregate_from(self, request: EventsAggregateRequest) -> dict[str, Any]:
@@ -98,7 +85,7 @@ class Events(Namespace):
         self, *, event_id: str | None = None, idempotency_key: str | None = None
     ) -> schemas.Reversal:
         """Give back exactly what one tracked event took (see services.reversals)."""
-        fields = {"event_id": event_id, "idempotency_key": idempotency_key}
+        fields = keywords(locals())
         return self.reverse_from(parse(EventReverseRequest, fields))
 
     def reverse_from(self, request: EventReverseRequest) -> schemas.Reversal:

@@ -10,7 +10,7 @@ from allotment import wire as schemas
 from allotment.services import locks as lock_service
 from allotment.services import loose_grants as loose_grant_service
 from allotment.services import usage as usage_service
-from allotment.session.namespace import Namespace
+from allotment.session.namespace import Namespace, keywords
 from allotment.wire.requests import (
     BalanceCreateRequest,
     BalanceDeleteRequest,
@@ -30,12 +30,7 @@ class Balances(Namespace):
         override_value: Any = None,
         properties: dict[str, Any] | None = None,
     ) -> schemas.Success:
-        fields = {
-            "lock_id": lock_id,
-            "action": action,
-            "override_value": override_value,
-            "properties": properties,
-        }
+        fields = keywords(locals())
         return self.finalize_from(parse(FinalizeRequest, fields))
 
     def finalize_from(self, request: FinalizeRequest) -> schemas.Success:
@@ -55,12 +50,7 @@ class Balances(Namespace):
     ) -> None:
         """Legacy `/v1/usage`: set the feature's usage to `value` by tracking the difference
         (overflow), in one transaction."""
-        fields = {
-            "customer_id": customer_id,
-            "feature_id": feature_id,
-            "value": value,
-            "entity_id": entity_id,
-        }
+        fields = keywords(locals())
         self.set_usage_from(parse(UsageRequest, fields))
 
     def set_usage_from(self, request: UsageRequest) -> None:
@@ -91,18 +81,7 @@ class Balances(Namespace):
     ) -> schemas.Success:
         """`next_reset_at` (Unix ms, with `reset`): the first reset boundary; later ones keep
         its anchor."""
-        fields = {
-            "customer_id": customer_id,
-            "feature_id": feature_id,
-            "entity_id": entity_id,
-            "included_grant": included_grant,
-            "unlimited": unlimited,
-            "reset": reset,
-            "rollover": rollover,
-            "expires_at": expires_at,
-            "next_reset_at": next_reset_at,
-            "balance_id": balance_id,
-        }
+        fields = keywords(locals())
         return self.create_from(parse(BalanceCreateRequest, fields))
 
     def create_from(self, request: BalanceCreateRequest) -> schemas.Success:

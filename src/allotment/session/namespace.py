@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from allotment.runner import Runner
 from allotment.storage.store import Store
 
 T = TypeVar("T")
+
+
+def keywords(names: Mapping[str, Any]) -> dict[str, Any]:
+    """A session method's keywords (its `locals()`, taken first thing) as the fields of its
+    request model: `self` left out, a trailing underscore dropped (`type_`, `async_`)."""
+    return {name.removesuffix("_"): value for name, value in names.items() if name != "self"}
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from allotment.session.catalog import Features, Plans
 from allotment.session.customers import Billing, Customers, Entities
 from allotment.session.events import Events
 from allotment.session.loose_grants import Balances
-from allotment.session.namespace import Scope
+from allotment.session.namespace import Scope, keywords
 from allotment.storage.store import Store
 from allotment.wire import present as presenters
 from allotment.wire.requests import CheckRequest, TrackRequest, parse
@@ -64,17 +64,7 @@ class Tenant:
     ) -> schemas.CheckResponse:
         """`customer_data`: a missing customer's name, email, ... when the session creates
         missing customers (API versions before 2.1); ignored otherwise."""
-        fields = {
-            "customer_id": customer_id,
-            "feature_id": feature_id,
-            "entity_id": entity_id,
-            "required_balance": required_balance,
-            "properties": properties,
-            "send_event": send_event,
-            "lock": lock,
-            "with_preview": with_preview,
-            "customer_data": customer_data,
-        }
+        fields = keywords(locals())
         return self.check_from(parse(CheckRequest, fields))
 
     def check_from(self, request: CheckRequest) -> schemas.CheckResponse:
@@ -122,19 +112,7 @@ class Tenant:
         async_: bool | None = None,
         customer_data: dict[str, Any] | None = None,
     ) -> schemas.TrackResponse:
-        fields = {
-            "customer_id": customer_id,
-            "feature_id": feature_id,
-            "entity_id": entity_id,
-            "event_name": event_name,
-            "value": value,
-            "properties": properties,
-            "timestamp": timestamp,
-            "overage_behavior": overage_behavior,
-            "idempotency_key": idempotency_key,
-            "async": async_,
-            "customer_data": customer_data,
-        }
+        fields = keywords(locals())
         return self.track_from(parse(TrackRequest, fields))
 
     def track_from(self, request: TrackRequest) -> schemas.TrackResponse:
