@@ -73,10 +73,15 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def _body_of(request: Request, limit: int) -> dict[str, Any]:
+async def _body_of(request: Request, limit: int, array: bool = False) -> Any:
     body: Any = {}
     if request.method in ("POST", "PUT", "PATCH"):
         body = loads(await _read_body(request, limit))
+    if array:
+        if not isinstance(body, list):
+            raise invalid("the request body must be a JSON array")
+        check_values(body)
+        return body
     if not isinstance(body, dict):
         raise invalid("the request body must be a JSON object")
     for key, value in request.query_params.items():
@@ -106,7 +111,8 @@ def _handle(
                 raise AllotmentError(
                     ErrorCode.INVALID_REQUEST, f"a publishable key cannot call {endpoint.name}"
                 )
-            body = parse(endpoint.request, await _body_of(request, limits.max_body_bytes))
+            fields = await _body_of(request, limits.max_body_bytes, endpoint.array_body)
+            body = parse(endpoint.request, fields)
             version = request.headers.get("x-api-version")
             creates = creates_missing_customers(version) and not publishable
             context = RequestContext(
@@ -116,7 +122,7 @@ def _handle(
                 request.headers.get("idempotency-key"),
             )
             result = await run_in_threadpool(endpoint.handler, context, body)
-            return _json(result)
+            return _json(result, endpoint.status)
         except AllotmentError as error:
             return _error(error.code, error.message, env)
         except _TooLarge:

@@ -90,7 +90,10 @@ def _operation(endpoint: Endpoint, refs: dict[Any, Any]) -> dict[str, Any]:
             "content": {"application/json": {"schema": refs[(endpoint.request, "validation")]}},
         },
         "responses": {
-            "200": {"description": "OK", "content": {"application/json": {"schema": answer}}},
+            str(endpoint.status): {
+                "description": "OK" if endpoint.status == 200 else "Accepted",
+                "content": {"application/json": {"schema": answer}},
+            },
             **errors,
         },
     }

@@ -23,6 +23,8 @@ class Endpoint:
     handler: Handler
     response: Any
     read_only: bool = False  # a publishable key may call it
+    status: int = 200  # the status of a success
+    array_body: bool = False  # the body is a JSON array (balances.batch_track)
 
 
 def _list_of(model: type[BaseModel]) -> type[BaseModel]:
@@ -33,6 +35,14 @@ def _list_of(model: type[BaseModel]) -> type[BaseModel]:
 RPC: list[Endpoint] = [
     Endpoint("balances.check", rq.CheckRequest, usage.check, schemas.CheckResponse, True),
     Endpoint("balances.track", rq.TrackRequest, usage.track, schemas.TrackResponse),
+    Endpoint(
+        "balances.batch_track",
+        rq.BatchTrackRequest,
+        usage.batch_track,
+        schemas.BatchTrackResponse,
+        status=202,  # autumn-js accepts only 202 here
+        array_body=True,
+    ),
     Endpoint("balances.finalize", rq.FinalizeRequest, usage.finalize, schemas.Success),
     Endpoint(
         "balances.create", rq.BalanceCreateRequest, loose_grants.create_balance, schemas.Success

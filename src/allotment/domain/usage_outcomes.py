@@ -10,9 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 from allotment.domain.balances import BalanceView
+from allotment.domain.errors import AllotmentError
 from allotment.domain.grants import Grant
 
 __all__ = [
+    "BatchItemOutcome",
     "CheckOutcome",
     "EventRow",
     "EventsPage",
@@ -48,6 +50,17 @@ class TrackOutcome:
     view: BalanceView | None
     event_id: int | None = None
     event_name: str | None = None
+
+
+@dataclass(frozen=True)
+class BatchItemOutcome:
+    """What became of one event of a batch of tracks: recorded (`outcome`) or refused
+    (`error`), with its index in the batch."""
+
+    index: int
+    customer_id: str
+    outcome: TrackOutcome | None = None
+    error: AllotmentError | None = None
 
 
 @dataclass(frozen=True)

@@ -126,10 +126,8 @@ def record(
 ) -> tuple[int, list[Usage]]:
     """Apply `value_units` (negative: a refund) of each feature to the subject. Raises
     `insufficient_balance` under reject before writing anything. Returns the event id.
-    `loaded`: the subject's grants of the feature and its pools, already read in this
-    transaction under the customer's lock (one feature only)."""
-    if loaded is not None and len(features) != 1:
-        raise ValueError("loaded grants are for a single feature")
+    `loaded`: the subject's grants (at least those of the features and their pools) as they
+    stand in this transaction under the customer's lock; every feature is planned on them."""
     plans = [_plan(store, now, subject, f, value_units, behavior, loaded) for f in features]
     props = dict(properties or {})
     if subject.entity is not None:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -82,9 +83,24 @@ def _features_to_track(store: Store, feature_id: object, event_name: object) -> 
     return listening
 
 
-def track(
+@dataclass(frozen=True)
+class TrackInput:
+    """One track, validated against the catalog: what `apply_track` records."""
+
+    customer_id: str
+    entity_id: str | None
+    features: list[Feature]
+    amount: Decimal
+    value_units: int
+    behavior: OverageBehavior
+    event_name: str | None
+    properties: dict[str, Any]
+    timestamp: int | None
+    idempotency_key: str | None
+
+
+def prepare_track(
     store: Store,
-    now: datetime,
     *,
     customer_id: str,
     feature_id: str | None = None,
@@ -95,45 +111,79 @@ def track(
     timestamp: int | None = None,
     idempotency_key: str | None = None,
     overage_behavior: str | None = None,
-) -> TrackOutcome:
+) -> TrackInput:
+    """Validate one track (every refusal that does not depend on the customer's balances)."""
     amount = parse_amount(1 if value is None else value, "value", allow_negative=True)
-    value_units = to_units(amount)
     behavior = _behavior(overage_behavior)
     if event_name is not None and behavior is OverageBehavior.REJECT:
         raise invalid("overage_behavior reject cannot be used with event_name")
     key = _idempotency_key(idempotency_key)
     props = _properties(properties)
     tracked = _features_to_track(store, feature_id, event_name)
+    if timestamp is not None:
+        _timestamp(timestamp, from_ms(0))
+    name = event_name if isinstance(event_name, str) else None
+    return TrackInput(
+        customer_id,
+        entity_id,
+        tracked,
+        amount,
+        to_units(amount),
+        behavior,
+        name,
+        props,
+        timestamp,
+        key,
+    )
+
+
+def track(store: Store, now: datetime, **fields: Any) -> TrackOutcome:
+    """Record one event (`prepare_track`'s fields) and deduct it, atomically."""
+    return apply_track(store, now, prepare_track(store, **fields))
+
+
+def apply_track(
+    store: Store,
+    now: datetime,
+    given: TrackInput,
+    subject: Subject | None = None,
+    loaded: list[Grant] | None = None,
+) -> TrackOutcome:
+    """Record a prepared track. `subject`: the subject already resolved under the customer's
+    lock; `loaded`: its grants as they stand (a batch carries them from event to event)."""
+    tracked = given.features
     if tracked[0].type is FeatureType.BOOLEAN:
-        return _track_flag(store, customer_id, entity_id, tracked[0], amount)
-    subject = subjects.resolve(store, customer_id, entity_id, lock=True)
+        return _track_flag(store, given.customer_id, given.entity_id, tracked[0], given.amount)
+    if subject is None:
+        subject = subjects.resolve(store, given.customer_id, given.entity_id, lock=True)
     now = subject.customer.time(now)
-    moment = _timestamp(timestamp, now)
+    moment = _timestamp(given.timestamp, now)
+    key = given.idempotency_key
     if key is not None and store.events.key_used(key):
         raise AllotmentError(
             ErrorCode.DUPLICATE_IDEMPOTENCY_KEY, f"idempotency_key {key!r} was already used"
         )
-    name = event_name if isinstance(event_name, str) else None
     event_id, usages = record(
         store,
         now,
         subject,
         tracked,
-        value_units,
-        behavior,
-        event_name=name,
-        properties=props,
+        given.value_units,
+        given.behavior,
+        event_name=given.event_name,
+        properties=given.properties,
         timestamp=moment,
         idempotency_key=key,
+        loaded=loaded,
     )
     return TrackOutcome(
         customer_id=subject.customer.customer_id,
         entity_id=subject.entity_id,
         feature_id=tracked[0].feature_id if len(tracked) == 1 else None,
-        value=amount,
+        value=given.amount,
         view=answering_balance(usages[0]) if len(usages) == 1 else None,
         event_id=event_id,
-        event_name=name,
+        event_name=given.event_name,
     )
 
 

@@ -9,12 +9,14 @@ from datetime import datetime
 from typing import Any
 
 from allotment import wire as schemas
-from allotment.domain.errors import invalid
+from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.domain.ledger import LedgerReport
-from allotment.domain.usage_outcomes import CheckOutcome, TrackOutcome
+from allotment.domain.usage_outcomes import BatchItemOutcome, CheckOutcome, TrackOutcome
+from allotment.services import batch_track as batch_service
 from allotment.services import customers as customer_service
 from allotment.services import ledger as ledger_service
 from allotment.services import usage as usage_service
+from allotment.services.usage import TrackInput
 from allotment.session.catalog import Features, Plans
 from allotment.session.customers import Billing, Customers, Entities
 from allotment.session.events import Events
@@ -22,7 +24,7 @@ from allotment.session.loose_grants import Balances
 from allotment.session.namespace import Scope, keywords
 from allotment.storage.store import Store
 from allotment.wire import present as presenters
-from allotment.wire.requests import CheckRequest, TrackRequest, parse
+from allotment.wire.requests import BatchTrackRequest, CheckRequest, TrackRequest, parse
 
 __all__ = ["Tenant"]
 
@@ -122,27 +124,66 @@ class Tenant:
         def operation(store: Store, now: datetime, _write: bool) -> schemas.TrackResponse:
             if creates:
                 _create_missing(store, now, request.customer_id, request.customer_data)
-            outcome: TrackOutcome = usage_service.track(
-                store,
-                now,
-                customer_id=request.customer_id,
-                feature_id=request.feature_id,
-                entity_id=request.entity_id,
-                event_name=request.event_name,
-                value=request.value,
-                properties=request.properties,
-                timestamp=request.timestamp,
-                idempotency_key=request.idempotency_key,
-                overage_behavior=request.overage_behavior,
-            )
+            outcome: TrackOutcome = usage_service.track(store, now, **_track_fields(request))
             return presenters.track_result(outcome)
 
         return self._scope.write(operation)
+
+    def track_many(self, events: list[dict[str, Any]]) -> schemas.BatchTrackResponse:
+        """Track 1 to 1,000 events (each the keywords of `track`, as `balances.batch_track`
+        takes them). The batch is validated first: a bad item refuses it, naming its index,
+        and nothing is written. The events of each customer are then applied in one
+        transaction, in the order given; each keeps its own idempotency key and outcome.
+        Answers once every event is durable."""
+        return self.track_many_from(parse(BatchTrackRequest, events))
+
+    def track_many_from(self, request: BatchTrackRequest) -> schemas.BatchTrackResponse:
+        items = [_track_fields(item) for item in request.root]
+        prepared = self._scope.read(lambda store, _now, _w: batch_service.validate(store, items))
+        outcomes: list[BatchItemOutcome] = []
+        for group in batch_service.by_customer(prepared):
+            outcomes.extend(self._apply_group(group, request.root[group[0][0]].customer_data))
+        outcomes.sort(key=lambda item: item.index)
+        return presenters.batch_result(outcomes)
+
+    def _apply_group(
+        self, group: list[tuple[int, TrackInput]], customer_data: dict[str, Any] | None
+    ) -> list[BatchItemOutcome]:
+        creates = self._scope.creates_missing_customers
+
+        def operation(store: Store, now: datetime, _write: bool) -> list[BatchItemOutcome]:
+            if creates:
+                _create_missing(store, now, group[0][1].customer_id, customer_data)
+            return batch_service.apply_group(store, now, group)
+
+        try:
+            return self._scope.write(operation)
+        except AllotmentError as error:
+            if error.code != ErrorCode.DUPLICATE_IDEMPOTENCY_KEY:
+                raise
+            # another request took one of the keys between our lookup and our commit: run the
+            # group again, which now finds that event a duplicate
+            return self._scope.write(operation)
 
     def verify(self) -> LedgerReport:
         """Fold every ledger entry of this org and environment into balances and compare them
         with the stored balances."""
         return self._scope.read(lambda store, _now, _write: ledger_service.verify(store.ledger))
+
+
+def _track_fields(request: TrackRequest) -> dict[str, Any]:
+    """What the track use case takes of a track request."""
+    return {
+        "customer_id": request.customer_id,
+        "feature_id": request.feature_id,
+        "entity_id": request.entity_id,
+        "event_name": request.event_name,
+        "value": request.value,
+        "properties": request.properties,
+        "timestamp": request.timestamp,
+        "idempotency_key": request.idempotency_key,
+        "overage_behavior": request.overage_behavior,
+    }
 
 
 def _create_missing(

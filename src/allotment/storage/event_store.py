@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from allotment.storage.raw import RawStatement
 from allotment.storage.records import EventRecord
 from allotment.storage.scoped import ScopedStore
 from allotment.storage.tables import events
+from allotment.storage.write_buffer import WriteBuffer
 
 _INSERT = RawStatement(
     "INSERT INTO events (org, env, customer_internal_id, customer_id, feature_id, event_name,"
@@ -20,10 +22,57 @@ _INSERT = RawStatement(
     " :customer_internal_id, :customer_id, :feature_id, :event_name, :value, :unapplied,"
     " :properties, :timestamp, :idempotency_key, :created_at) RETURNING id"
 )
+_INSERT_WITH_ID = RawStatement(
+    "INSERT INTO events (id, org, env, customer_internal_id, customer_id, feature_id,"
+    " event_name, value, unapplied, properties, timestamp, idempotency_key, created_at) VALUES"
+    " (:id, :org, :env, :customer_internal_id, :customer_id, :feature_id, :event_name, :value,"
+    " :unapplied, :properties, :timestamp, :idempotency_key, :created_at)"
+)
+_LAST_ID_SQLITE = RawStatement("SELECT COALESCE(MAX(id), 0) FROM events")
+_NEXT_IDS_POSTGRES = RawStatement(
+    "SELECT nextval(pg_get_serial_sequence('events', 'id')) FROM generate_series(1, :count)"
+)
+_KEYS_CHUNK = 500  # idempotency keys per IN (...) of keys_used
 
 
 class EventStore(ScopedStore):
+    buffer: WriteBuffer | None = None  # writes held for a batch (Store.hold_writes)
+
+    def reserve_ids(self, count: int) -> list[int]:
+        """`count` ids for events inserted later in this transaction. On SQLite the write
+        transaction holds the only write lock, so the ids after the largest are free; on
+        PostgreSQL they come from the table's sequence."""
+        if count <= 0:
+            return []
+        if self._connection.dialect.name == "sqlite":
+            last = int(_LAST_ID_SQLITE.scalar(self._connection, {}))
+            return list(range(last + 1, last + 1 + count))
+        return [
+            row["nextval"] for row in _NEXT_IDS_POSTGRES.rows(self._connection, {"count": count})
+        ]
+
+    def keys_used(self, keys: Collection[str]) -> set[str]:
+        """Those of `keys` some event of this tenant already carries."""
+        found: set[str] = set()
+        ordered = list(keys)
+        for start in range(0, len(ordered), _KEYS_CHUNK):
+            chunk = ordered[start : start + _KEYS_CHUNK]
+            rows = self._connection.execute(
+                select(events.c.idempotency_key).where(
+                    self._tenant(events), events.c.idempotency_key.in_(chunk)
+                )
+            )
+            found.update(row[0] for row in rows)
+        return found
+
+    def insert_held(self, buffer: WriteBuffer) -> None:
+        """Write the events a batch held back (ids included)."""
+        if buffer.events:
+            _INSERT_WITH_ID.many(self._connection, buffer.events)
+
     def key_used(self, idempotency_key: str) -> bool:
+        if self.buffer is not None:
+            return idempotency_key in self.buffer.used_keys
         return bool(
             self._connection.scalar(
                 select(
@@ -47,27 +96,28 @@ class EventStore(ScopedStore):
         idempotency_key: str | None,
         now: datetime,
     ) -> int:
-        return int(
-            _INSERT.scalar(
-                self._connection,
-                {
-                    "org": self._org,
-                    "env": self._env,
-                    "customer_internal_id": customer_internal_id,
-                    "customer_id": customer_id,
-                    "feature_id": feature_id,
-                    "event_name": event_name,
-                    "value": value,
-                    "unapplied": 0,
-                    "properties": jsonio.dumps(properties),
-                    "timestamp": to_ms(timestamp),
-                    "idempotency_key": idempotency_key,
-                    "created_at": to_ms(now),
-                },
-            )
-        )
+        row = {
+            "org": self._org,
+            "env": self._env,
+            "customer_internal_id": customer_internal_id,
+            "customer_id": customer_id,
+            "feature_id": feature_id,
+            "event_name": event_name,
+            "value": value,
+            "unapplied": 0,
+            "properties": jsonio.dumps(properties),
+            "timestamp": to_ms(timestamp),
+            "idempotency_key": idempotency_key,
+            "created_at": to_ms(now),
+        }
+        if self.buffer is not None:
+            return self.buffer.add_event(row)
+        return int(_INSERT.scalar(self._connection, row))
 
     def set_unapplied(self, event_id: int, unapplied: int) -> None:
+        if self.buffer is not None and event_id in self.buffer.events_by_id:
+            self.buffer.events_by_id[event_id]["unapplied"] = unapplied
+            return
         self._connection.execute(
             update(events)
             .where(self._tenant(events), events.c.id == event_id)

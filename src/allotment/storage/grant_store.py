@@ -17,6 +17,7 @@ from allotment.storage.raw import RawStatement
 from allotment.storage.records import EntryRecord
 from allotment.storage.scoped import ScopedStore
 from allotment.storage.tables import entries, grants
+from allotment.storage.write_buffer import WriteBuffer
 
 
 def _ms(moment: datetime | None) -> int | None:
@@ -62,6 +63,8 @@ def _active_of(count: int) -> RawStatement:
 
 
 class GrantStore(ScopedStore):
+    buffer: WriteBuffer | None = None  # writes held for a batch (Store.hold_writes)
+
     @staticmethod
     def _grant(row: Any) -> Grant:
         return Grant(
@@ -156,6 +159,9 @@ class GrantStore(ScopedStore):
         it wrote. `past_floor`: the grants the caller means to take past their floor (the
         first candidate under `overflow`, a continuous-use allocation past its grant, a manual
         adjustment)."""
+        if self.buffer is not None:
+            self.buffer.add_changes(changes, past_floor)
+            return
         if not changes:
             return
         named = set(past_floor)
@@ -225,25 +231,34 @@ class GrantStore(ScopedStore):
         if not records:
             return
         created = to_ms(now)
-        _APPEND_ENTRY.many(
-            self._connection,
-            [
-                {
-                    "org": self._org,
-                    "env": self._env,
-                    "grant_id": r.grant_id,
-                    "event_id": r.event_id,
-                    "kind": r.kind,
-                    "amount": r.amount,
-                    "units": r.units,
-                    "feature_id": r.feature_id,
-                    "effective_at": to_ms(r.effective_at),
-                    "created_at": created,
-                    "note": r.note,
-                }
-                for r in records
-            ],
-        )
+        rows = [
+            {
+                "org": self._org,
+                "env": self._env,
+                "grant_id": r.grant_id,
+                "event_id": r.event_id,
+                "kind": r.kind,
+                "amount": r.amount,
+                "units": r.units,
+                "feature_id": r.feature_id,
+                "effective_at": to_ms(r.effective_at),
+                "created_at": created,
+                "note": r.note,
+            }
+            for r in records
+        ]
+        if self.buffer is not None:
+            self.buffer.entries.extend(rows)
+            return
+        _APPEND_ENTRY.many(self._connection, rows)
+
+    def write_held(self, buffer: WriteBuffer) -> None:
+        """Write the entries a batch held back and move each touched balance once by the sum of
+        its held changes, under the floor guard (`add_to_balances`)."""
+        if buffer.entries:
+            _APPEND_ENTRY.many(self._connection, buffer.entries)
+        changes = {gid: delta for gid, delta in buffer.deltas.items() if delta}
+        self.add_to_balances(changes, buffer.past_floor & set(changes))
 
     def entries_of_event(self, event_id: int) -> list[EntryRecord]:
         return self._entries(entries.c.event_id == event_id)

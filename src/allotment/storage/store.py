@@ -3,6 +3,8 @@ environment, with one repository per noun."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import Connection
 
 from allotment.storage.catalog_cache import CatalogCache
@@ -14,6 +16,7 @@ from allotment.storage.grant_store import GrantStore
 from allotment.storage.ledger_store import LedgerStore
 from allotment.storage.lock_store import LockStore
 from allotment.storage.plan_store import PlanStore
+from allotment.storage.write_buffer import WriteBuffer
 
 __all__ = ["Store"]
 
@@ -33,3 +36,21 @@ class Store:
         self.entities = EntityStore(connection, org, env)
         self.locks = LockStore(connection, org, env)
         self.ledger = LedgerStore(connection, (org, env))
+
+    def hold_writes(self, events: int, keys: Collection[str]) -> WriteBuffer:
+        """Hold back the writes of a batch of at most `events` events (see write_buffer);
+        `keys`: the idempotency keys the batch carries, looked up once."""
+        buffer = WriteBuffer(iter(self.events.reserve_ids(events)), self.events.keys_used(keys))
+        self.events.buffer = buffer
+        self.grants.buffer = buffer
+        return buffer
+
+    def flush_writes(self) -> None:
+        """Write what `hold_writes` held: events, then entries, then balances."""
+        buffer = self.events.buffer
+        if buffer is None:
+            return
+        self.events.buffer = None
+        self.grants.buffer = None
+        self.events.insert_held(buffer)
+        self.grants.write_held(buffer)

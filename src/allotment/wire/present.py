@@ -11,7 +11,13 @@ from allotment.domain.balances import BalanceView
 from allotment.domain.catalog import Feature, FeatureType, Plan
 from allotment.domain.clock import to_ms
 from allotment.domain.grants import Grant, grant_ref
-from allotment.domain.usage_outcomes import CheckOutcome, EventsPage, ReversalOutcome, TrackOutcome
+from allotment.domain.usage_outcomes import (
+    BatchItemOutcome,
+    CheckOutcome,
+    EventsPage,
+    ReversalOutcome,
+    TrackOutcome,
+)
 from allotment.storage.records import CustomerPlanRecord, CustomerRecord, EntityRecord
 
 # a never-expiring rollover: the official clients require a number for `expires_at`
@@ -103,6 +109,38 @@ def track_result(outcome: TrackOutcome) -> schemas.TrackResponse:
         value=outcome.value,
         balance=balance(outcome.view),
     )
+
+
+def batch_result(items: Sequence[BatchItemOutcome]) -> schemas.BatchTrackResponse:
+    """Each event's outcome, without balances (a batch answers for up to 1,000 events)."""
+    results = []
+    for item in items:
+        done = item.outcome
+        if done is None:
+            assert item.error is not None
+            results.append(
+                schemas.BatchTrackItem(
+                    index=item.index,
+                    success=False,
+                    customer_id=item.customer_id,
+                    code=item.error.code,
+                    message=item.error.message,
+                )
+            )
+            continue
+        results.append(
+            schemas.BatchTrackItem(
+                index=item.index,
+                success=True,
+                id=f"evt_{done.event_id}" if done.event_id is not None else None,
+                customer_id=done.customer_id,
+                entity_id=done.entity_id,
+                event_name=done.event_name,
+                feature_id=done.feature_id,
+                value=done.value,
+            )
+        )
+    return schemas.BatchTrackResponse(results=results)
 
 
 def reversal(outcome: ReversalOutcome) -> schemas.Reversal:

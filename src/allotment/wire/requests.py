@@ -4,11 +4,11 @@ validate meaning (precision, ids, ...); these validate shape."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictInt, ValidationError
 
 from allotment.domain.errors import invalid
 
@@ -17,13 +17,15 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def describe(error: ValidationError) -> str:
-    """The first problem of a validation error, naming its field (`field: message`)."""
+    """The first problem of a validation error, naming its field (`field: message`; an item
+    of a list body as `[index].field`)."""
     first = error.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or "body"
+    parts = [f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"]]
+    field = "".join(parts).removeprefix(".") or "body"
     return f"{field}: {first['msg']}"
 
 
-def parse(model: type[M], fields: Mapping[str, Any]) -> M:
+def parse(model: type[M], fields: Mapping[str, Any] | Sequence[Any]) -> M:
     """Validate one request, from an HTTP body or from the keywords of an embedded call: the
     same model refuses the same bad input with the same 400 `invalid_inputs` and message."""
     try:
@@ -68,6 +70,12 @@ class TrackRequest(_Body):
     overage_behavior: Literal["cap", "overflow", "reject"] | None = None
     async_: bool | None = Field(default=None, alias="async")
     customer_data: dict[str, Any] | None = None
+
+
+class BatchTrackRequest(RootModel[list[TrackRequest]]):
+    """`balances.batch_track`: a bare JSON array of 1 to 1,000 track bodies."""
+
+    root: list[TrackRequest] = Field(min_length=1, max_length=1000)
 
 
 class FinalizeRequest(_Body):

@@ -107,6 +107,32 @@ class TrackResponse(_Result):
     balances: dict[str, Balance] | None = None
 
 
+class BatchTrackItem(_Result):
+    """One event of a batch: recorded (`success`, its event `id`) or refused (`code`,
+    `message`), with its index in the batch."""
+
+    omit_when_none = frozenset(
+        {"id", "entity_id", "event_name", "feature_id", "value", "code", "message"}
+    )
+    index: int
+    success: bool
+    customer_id: str
+    id: str | None = None
+    entity_id: str | None = None
+    event_name: str | None = None
+    feature_id: str | None = None
+    value: Decimal | None = None
+    code: str | None = None
+    message: str | None = None
+
+
+class BatchTrackResponse(_Result):
+    """Autumn's `{"success": true}`, with each event's outcome in batch order."""
+
+    success: bool = True
+    results: list[BatchTrackItem]
+
+
 class Subscription(_Result):
     id: str
     plan_id: str

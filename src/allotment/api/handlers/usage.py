@@ -1,5 +1,5 @@
-"""balances.check, balances.track, balances.finalize and the legacy /v1/usage: request model ->
-the tenant session -> the answer (1.2 shapes for 1.x clients)."""
+"""balances.check, balances.track, balances.batch_track, balances.finalize and the legacy
+/v1/usage: request model -> the tenant session -> the answer (1.2 shapes for 1.x clients)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ from allotment import wire as schemas
 from allotment.api.context import RequestContext
 from allotment.domain.errors import AllotmentError, ErrorCode
 from allotment.wire import legacy
-from allotment.wire.requests import CheckRequest, FinalizeRequest, TrackRequest, UsageRequest
+from allotment.wire.requests import (
+    BatchTrackRequest,
+    CheckRequest,
+    FinalizeRequest,
+    TrackRequest,
+    UsageRequest,
+)
 
 
 def check(ctx: RequestContext, body: CheckRequest) -> Any:
@@ -32,6 +38,21 @@ def track(ctx: RequestContext, body: TrackRequest) -> Any:
         body = body.model_copy(update={"idempotency_key": ctx.idempotency_key})
     result = ctx.tenant.track_from(body)
     return legacy.track(result) if ctx.legacy else result
+
+
+def batch_track(ctx: RequestContext, body: BatchTrackRequest) -> schemas.BatchTrackResponse:
+    """The `Idempotency-Key` header covers the whole batch: an event without a key of its own
+    gets `<header>:<index>`, so a batch sent again records none of its events twice."""
+    header = ctx.idempotency_key
+    if header is not None:
+        items = [
+            item
+            if item.idempotency_key is not None
+            else item.model_copy(update={"idempotency_key": f"{header}:{index}"})
+            for index, item in enumerate(body.root)
+        ]
+        body = BatchTrackRequest(items)
+    return ctx.tenant.track_many_from(body)
 
 
 def finalize(ctx: RequestContext, body: FinalizeRequest) -> schemas.Success:
