@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from allotment import AllotmentError
-from allotment.domain.deduction import Candidate, OverageBehavior, plan_deduction, plan_refund
+from allotment.domain.deduction import (
+    Candidate,
+    OverageBehavior,
+    _plan_in_passes,
+    plan_deduction,
+    plan_refund,
+)
 from allotment.domain.grants import Grant
 
 U = 10**6
@@ -92,3 +99,19 @@ def test_deduct_then_refund_restores_every_balance(candidates: list[Candidate], 
     back = {r.candidate.grant.id: -r.credits for r in refills}
     for c in after:
         assert c.grant.balance + back.get(c.grant.id, 0) <= c.grant.granted
+
+
+@given(candidate_lists(), values, st.sampled_from(list(OverageBehavior)))
+def test_the_first_row_shortcut_plans_what_the_passes_plan(
+    candidates: list[Candidate], value: int, behavior: OverageBehavior
+) -> None:
+    """plan_deduction answers the common case (the first row pays it all) in integers; it
+    must plan exactly what the two passes plan."""
+    try:
+        expected = _plan_in_passes(candidates, value, behavior)
+    except AllotmentError as error:
+        with pytest.raises(AllotmentError) as raised:
+            plan_deduction(candidates, value, behavior)
+        assert raised.value.code == error.code
+        return
+    assert plan_deduction(candidates, value, behavior) == expected

@@ -150,6 +150,18 @@ def plan_deduction(
 
     Returns the deductions and the fixed-point units that could not be applied (cap only).
     Raises `insufficient_balance` under `reject` when the whole value does not fit."""
+    first = candidates[0] if candidates else None
+    if first is not None and value_units * first.cost % SCALE == 0:
+        # the common case in integers: the first row pays it all (what pass 1 finds then)
+        need = value_units * first.cost // SCALE
+        if need > 0 and (first.grant.unlimited or first.grant.balance >= need):
+            return [Deduction(first, need, value_units)], 0
+    return _plan_in_passes(candidates, value_units, behavior)
+
+
+def _plan_in_passes(
+    candidates: Sequence[Candidate], value_units: int, behavior: OverageBehavior
+) -> tuple[list[Deduction], int]:
     tally = _Tally()
     remaining = _take(candidates, Fraction(value_units), tally, pass_two=False)
     if remaining > 0:

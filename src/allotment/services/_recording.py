@@ -92,6 +92,17 @@ def _plan(
     return _Plan(feature, pools, grants, changes, unapplied, past)
 
 
+def _after(plan: _Plan) -> list[Grant]:
+    """The plan's grants as its changes leave them (nothing written)."""
+    deltas: dict[int, int] = {}
+    for change in plan.changes:
+        grant_id = change.candidate.grant.id
+        deltas[grant_id] = deltas.get(grant_id, 0) - change.credits
+    return [
+        g.with_balance(g.balance + deltas[g.id]) if deltas.get(g.id) else g for g in plan.grants
+    ]
+
+
 def _apply(store: Store, now: datetime, plan: _Plan, event_id: int) -> Usage:
     entries = [
         EntryRecord(
@@ -127,8 +138,22 @@ def record(
     """Apply `value_units` (negative: a refund) of each feature to the subject. Raises
     `insufficient_balance` under reject before writing anything. Returns the event id.
     `loaded`: the subject's grants (at least those of the features and their pools) as they
-    stand in this transaction under the customer's lock; every feature is planned on them."""
-    plans = [_plan(store, now, subject, f, value_units, behavior, loaded) for f in features]
+    stand in this transaction under the customer's lock.
+    Several features (an event name several features listen to) are planned one after the
+    other, each on the balances the previous ones leave: two features drawing on one credit
+    system never plan the same credits twice."""
+    if loaded is None and len(features) > 1:
+        ids = {f.feature_id for f in features}
+        ids.update(
+            p.feature_id for f in features for p in store.catalog.pools_containing(f.feature_id)
+        )
+        loaded = grants_of(store, subject, sorted(ids), now, True)
+    plans = []
+    for feature in features:
+        plan = _plan(store, now, subject, feature, value_units, behavior, loaded)
+        plans.append(plan)
+        if len(features) > 1:
+            loaded = _after(plan)
     props = dict(properties or {})
     if subject.entity is not None:
         props.setdefault("entity_id", subject.entity.entity_id)

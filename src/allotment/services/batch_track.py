@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from allotment.domain.errors import AllotmentError, invalid
+from allotment.domain.errors import AllotmentError, ErrorCode, invalid
 from allotment.domain.grants import Grant
 from allotment.domain.usage_outcomes import BatchItemOutcome
 from allotment.services import _subjects as subjects
@@ -46,13 +46,28 @@ def validate(store: Store, items: Sequence[Mapping[str, Any]]) -> list[TrackInpu
     return prepared
 
 
-def by_customer(prepared: Sequence[TrackInput]) -> list[list[tuple[int, TrackInput]]]:
+def by_customer(
+    prepared: Sequence[TrackInput],
+) -> tuple[list[list[tuple[int, TrackInput]]], list[BatchItemOutcome]]:
     """The batch's events grouped by customer (first appearance first), each group in the
-    order given, with each event's index in the batch."""
+    order given, with each event's index in the batch; and the events refused up front: an
+    event whose idempotency key an earlier event of another customer carries is a duplicate
+    (the groups are applied one customer after the other, so the list order decides who holds
+    a key, not the group order)."""
     groups: dict[str, list[tuple[int, TrackInput]]] = {}
+    holder: dict[str, str] = {}
+    refused = []
     for index, given in enumerate(prepared):
+        key = given.idempotency_key
+        if key is not None and holder.setdefault(key, given.customer_id) != given.customer_id:
+            error = AllotmentError(
+                ErrorCode.DUPLICATE_IDEMPOTENCY_KEY,
+                f"idempotency_key {key!r} is carried by an earlier event of this batch",
+            )
+            refused.append(BatchItemOutcome(index, given.customer_id, error=error))
+            continue
         groups.setdefault(given.customer_id, []).append((index, given))
-    return list(groups.values())
+    return list(groups.values()), refused
 
 
 def apply_group(

@@ -15,7 +15,7 @@ from typing import Any
 
 from allotment.domain.amounts import from_units, parse_amount, to_units
 from allotment.domain.balances import BalanceView, allows, resolve_check
-from allotment.domain.catalog import Feature, FeatureType
+from allotment.domain.catalog import Feature, FeatureType, validate_id
 from allotment.domain.clock import from_ms
 from allotment.domain.deduction import OverageBehavior
 from allotment.domain.errors import AllotmentError, ErrorCode, invalid
@@ -120,6 +120,9 @@ def prepare_track(
     key = _idempotency_key(idempotency_key)
     props = _properties(properties)
     tracked = _features_to_track(store, feature_id, event_name)
+    validate_id(customer_id, "customer_id")
+    if entity_id is not None:
+        validate_id(entity_id, "entity_id")
     if timestamp is not None:
         _timestamp(timestamp, from_ms(0))
     name = event_name if isinstance(event_name, str) else None
@@ -139,7 +142,15 @@ def prepare_track(
 
 def track(store: Store, now: datetime, **fields: Any) -> TrackOutcome:
     """Record one event (`prepare_track`'s fields) and deduct it, atomically."""
+    _prefetch(store, fields.get("customer_id"), lock=True)
     return apply_track(store, now, prepare_track(store, **fields))
+
+
+def _prefetch(store: Store, customer_id: object, *, lock: bool) -> None:
+    """Read the customer, the catalog version and its lapsing locks in one statement (the
+    validation that follows still runs in its own order)."""
+    if isinstance(customer_id, str):
+        store.prefetch_customer(customer_id, lock=lock)
 
 
 def apply_track(
@@ -222,6 +233,7 @@ def check(
     if send_event is not None and not isinstance(send_event, bool):
         raise invalid("send_event must be true or false")
     consume = bool(send_event) or (lock is not None and lock_service.enabled(lock))
+    _prefetch(store, customer_id, lock=consume)
     feature = feature_service.require(store, feature_id)
     subject = subjects.resolve(store, customer_id, entity_id, lock=consume)
     now = subject.customer.time(now)

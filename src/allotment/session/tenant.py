@@ -140,8 +140,8 @@ class Tenant:
     def track_many_from(self, request: BatchTrackRequest) -> schemas.BatchTrackResponse:
         items = [_track_fields(item) for item in request.root]
         prepared = self._scope.read(lambda store, _now, _w: batch_service.validate(store, items))
-        outcomes: list[BatchItemOutcome] = []
-        for group in batch_service.by_customer(prepared):
+        groups, outcomes = batch_service.by_customer(prepared)
+        for group in groups:
             outcomes.extend(self._apply_group(group, request.root[group[0][0]].customer_data))
         outcomes.sort(key=lambda item: item.index)
         return presenters.batch_result(outcomes)

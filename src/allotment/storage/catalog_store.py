@@ -33,6 +33,10 @@ class CatalogStore(ScopedStore):
         super().__init__(connection, org, env)
         self._cache = cache
         self._local: CatalogSnapshot | None = None
+        self._offered_version: int | None = None  # Store.prefetch_customer
+
+    def offer_version(self, version: int) -> None:
+        self._offered_version = version
 
     # features -------------------------------------------------------------------------
 
@@ -76,8 +80,10 @@ class CatalogStore(ScopedStore):
         (read once per transaction)."""
         if self._local is not None:
             return self._local
-        version = _CATALOG_VERSION.scalar(self._connection, self._scope())
-        current = int(version or 0)
+        if self._offered_version is not None:
+            current, self._offered_version = self._offered_version, None
+        else:
+            current = int(_CATALOG_VERSION.scalar(self._connection, self._scope()) or 0)
         snapshot = self._cache.get(self._org, self._env, current) if self._cache else None
         if snapshot is None:
             snapshot = CatalogSnapshot.build(current, self._features(true()))

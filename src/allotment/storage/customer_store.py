@@ -29,6 +29,11 @@ _BY_INTERNAL_ID_LOCKED = _BY_INTERNAL_ID.with_for_update()
 
 
 class CustomerStore(ScopedStore):
+    _offered: tuple[str, bool, CustomerRecord] | None = None  # Store.prefetch_customer
+
+    def offer(self, row: Any, *, locked: bool) -> None:
+        self._offered = (row["customer_id"], locked, self._record(row))
+
     @staticmethod
     def _record(row: Any) -> CustomerRecord:
         return CustomerRecord(
@@ -46,6 +51,10 @@ class CustomerStore(ScopedStore):
         """Read a customer. With `lock`, hold its row until the transaction ends: every write
         to a customer's balances takes this lock first (on SQLite the write transaction itself
         is the lock)."""
+        offered = self._offered
+        if offered is not None and offered[0] == customer_id and (offered[1] or not lock):
+            self._offered = None
+            return offered[2]
         sqlite = self._connection.dialect.name == "sqlite"
         query = _BY_ID_LOCKED if lock and not sqlite else _BY_ID
         rows = query.rows(self._connection, self._scope(customer_id=customer_id))

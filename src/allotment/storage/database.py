@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,8 +57,30 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
+        # on the driver itself: through exec_driver_sql it cost 14 us of a 36 us transaction
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        connection.connection.driver_connection.execute(f"BEGIN {mode}")  # type: ignore[union-attr]
+
+
+class _ThreadConnections(threading.local):
+    """SQLite: each thread keeps its two connections (one begins IMMEDIATE, one DEFERRED)
+    open between transactions instead of checking one out of the pool for each (a pool
+    checkout and return cost 10 us of a 21 us empty transaction). A thread's connections are
+    closed when the thread ends, and all of them by `Database.dispose`."""
+
+    def __init__(self) -> None:
+        self.connections: dict[bool, _Held] = {}
+
+
+class _Held:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __del__(self) -> None:  # the thread ended: its thread-local value is dropped
+        self.close()
 
 
 class Database:
@@ -72,8 +95,13 @@ class Database:
             database = parsed.database or ""
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
+            # each thread keeps its own connections (_ThreadConnections): no pool in between,
+            # whose size would bound the number of threads
+            in_memory = not database or database == ":memory:"
             self.engine = create_engine(
-                self.url, connect_args={"timeout": 60, "check_same_thread": False}
+                self.url,
+                connect_args={"timeout": 60, "check_same_thread": False},
+                **({} if in_memory else {"poolclass": NullPool}),
             )
             _configure_sqlite(self.engine)
         else:
@@ -85,6 +113,8 @@ class Database:
         # SQLite allows one writer: threads of this process queue here and hand over at once,
         # instead of sleeping in SQLite's busy handler (other processes still wait there)
         self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._held = _ThreadConnections()
+        self._all_held: weakref.WeakSet[_Held] = weakref.WeakSet()
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Connection]:
@@ -98,15 +128,31 @@ class Database:
 
     @contextmanager
     def _transaction(self, *, write: bool) -> Iterator[Connection]:
-        with self.engine.connect() as connection:
-            if self.is_sqlite:
-                connection = connection.execution_options(
-                    sqlite_begin="IMMEDIATE" if write else "DEFERRED"
-                )
+        if not self.is_sqlite:
+            with self.engine.connect() as connection, connection.begin():
+                yield connection
+            return
+        connection = self._thread_connection(write)
+        try:
             with connection.begin():
                 yield connection
+        finally:
+            if connection.invalidated:
+                self._held.connections.pop(write).close()
+
+    def _thread_connection(self, write: bool) -> Connection:
+        held = self._held.connections.get(write)
+        if held is None or held.connection.closed:
+            connection = self.engine.connect().execution_options(
+                sqlite_begin="IMMEDIATE" if write else "DEFERRED"
+            )
+            held = self._held.connections[write] = _Held(connection)
+            self._all_held.add(held)
+        return held.connection
 
     def dispose(self) -> None:
+        for held in list(self._all_held):
+            held.close()
         self.engine.dispose()
 
     def migrate(self) -> None:

@@ -53,7 +53,17 @@ class LockStore(ScopedStore):
         )
         return self._record(row) if row else None
 
+    _first_expiry: tuple[int, int | None] | None = None  # Store.prefetch_customer
+
+    def offer_first_expiry(self, customer_internal_id: int, expires_at_ms: int | None) -> None:
+        self._first_expiry = (customer_internal_id, expires_at_ms)
+
     def expired_held(self, customer_internal_id: int, now: datetime) -> list[LockRecord]:
+        offered = self._first_expiry
+        if offered is not None and offered[0] == customer_internal_id:
+            self._first_expiry = None
+            if offered[1] is None or offered[1] > to_ms(now):
+                return []
         rows = _EXPIRED_HELD.rows(
             self._connection, self._scope(customer=customer_internal_id, now=to_ms(now))
         )

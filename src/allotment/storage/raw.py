@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 _NAMED = re.compile(r"(?<!:):(\w+)")
 
@@ -30,7 +31,7 @@ class RawStatement:
     def rows(self, connection: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         cursor = self._cursor(connection)
         try:
-            cursor.execute(self._sql(connection), params)
+            self._run(connection, cursor, params)
             names = [column[0] for column in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         finally:
@@ -39,7 +40,7 @@ class RawStatement:
     def scalar(self, connection: Connection, params: Mapping[str, Any]) -> Any:
         cursor = self._cursor(connection)
         try:
-            cursor.execute(self._sql(connection), params)
+            self._run(connection, cursor, params)
             row = cursor.fetchone()
             return row[0] if row is not None else None
         finally:
@@ -49,7 +50,22 @@ class RawStatement:
         """Run the statement once per parameter set; returns the rows it changed in all."""
         cursor = self._cursor(connection)
         try:
-            cursor.executemany(self._sql(connection), params)
+            self._run(connection, cursor, params, many=True)
             return int(cursor.rowcount)
         finally:
             cursor.close()
+
+    def _run(self, connection: Connection, cursor: Any, params: Any, many: bool = False) -> None:
+        """Execute, raising a driver error as SQLAlchemy's (`IntegrityError`,
+        `OperationalError`, ...), as statements through SQLAlchemy raise them: the runner
+        and the server handle those (a duplicate key, a database that went away)."""
+        sql = self._sql(connection)
+        try:
+            if many:
+                cursor.executemany(sql, params)
+            else:
+                cursor.execute(sql, params)
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise DBAPIError.instance(
+                sql, params, error, connection.dialect.loaded_dbapi.Error
+            ) from error
