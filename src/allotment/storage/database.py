@@ -22,8 +22,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from allotment.storage.catalog_cache import CatalogCache
+from allotment.storage.checkpointer import SAFETY_NET_PAGES, Checkpointer
 
-__all__ = ["Database", "default_database_url", "normalize_url"]
+__all__ = ["Database", "default_database_url", "normalize_url", "sqlite_synchronous"]
 
 DEFAULT_SQLITE_FILE = "allotment.db"
 _MIGRATION_LOCK_KEY = 7_216_406_521  # pg_advisory_lock key for "one process migrates"
@@ -44,15 +45,28 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def sqlite_synchronous() -> str:
+    """SQLite's `synchronous` setting: NORMAL by default (in WAL mode a commit survives the
+    process crashing; the last commits before a power loss or OS crash may be lost), FULL with
+    `ALLOTMENT_SQLITE_SYNCHRONOUS=FULL` (each commit synced to disk: survives power loss too).
+    README.md ("Durability") gives the figures of both."""
+    chosen = os.environ.get("ALLOTMENT_SQLITE_SYNCHRONOUS", "NORMAL").strip().upper()
+    if chosen not in ("NORMAL", "FULL", "EXTRA"):
+        raise ValueError("ALLOTMENT_SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA")
+    return chosen
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={sqlite_synchronous()}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=60000")
+        # commits checkpoint only if the background checkpointer falls this far behind
+        cursor.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -104,7 +118,11 @@ class Database:
                 **({} if in_memory else {"poolclass": NullPool}),
             )
             _configure_sqlite(self.engine)
+            self._checkpointer = None if in_memory else Checkpointer(database)
+            if self._checkpointer is not None:  # a database dropped without dispose stops it too
+                weakref.finalize(self, self._checkpointer.stop, wait=False)
         else:
+            self._checkpointer = None
             # no pre-ping: it costs a round trip per transaction; a connection found dead
             # raises a disconnect error, which invalidates the pool (the request gets a 503)
             self.engine = create_engine(
@@ -151,6 +169,9 @@ class Database:
         return held.connection
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         for held in list(self._all_held):
             held.close()
         self.engine.dispose()
