@@ -55,7 +55,7 @@ def test_more_threads_than_any_pool_holds_all_get_a_connection(tmp_path: Path) -
             with database.transaction(write=False) as connection:
                 connection.execute(text("SELECT count(*) FROM t")).scalar()
                 barrier.wait()  # every thread inside a transaction at once
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             failures.append(error)
 
     threads = [threading.Thread(target=hold) for _ in range(40)]
