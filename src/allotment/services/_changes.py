@@ -26,4 +26,4 @@ def apply_changes(
     deltas = {gid: delta for gid, delta in deltas.items() if delta}
     store.grants.add_to_balances(deltas, past_floor)
     store.grants.append_entries(entries, now)
-    return [g.with_balance(g.balance + deltas.get(g.id, 0)) for g in grants]
+    return [g.with_balance(g.balance + deltas[g.id]) if g.id in deltas else g for g in grants]

@@ -83,6 +83,7 @@ def apply_group(
     keys = {given.idempotency_key for _, given in group if given.idempotency_key is not None}
     buffer = store.hold_writes(len(group), keys)
     seen: dict[str | None, Subject] = {None: Subject(customer)}
+    state = {grant.id: grant for grant in loaded}  # the grants as the batch leaves them
     outcomes = []
     for index, given in group:
         try:
@@ -90,20 +91,20 @@ def apply_group(
             if subject is None:
                 entity = subjects.require_entity(store, customer, given.entity_id)
                 subject = seen[given.entity_id] = Subject(customer, entity)
-            current = _as_they_stand(loaded, buffer, subject)
+            current = [state[grant.id] for grant in loaded if subject.sees(grant)]
             outcome = apply_track(store, now, given, subject, current)
             outcomes.append(BatchItemOutcome(index, customer_id, outcome=outcome))
         except AllotmentError as error:
             outcomes.append(BatchItemOutcome(index, customer_id, error=error))
+            continue
+        _catch_up(state, loaded, buffer)
     store.flush_writes()
     return outcomes
 
 
-def _as_they_stand(loaded: Sequence[Grant], buffer: WriteBuffer, subject: Subject) -> list[Grant]:
-    """The grants the subject sees, with what the batch's earlier events changed."""
-    current = []
+def _catch_up(state: dict[int, Grant], loaded: Sequence[Grant], buffer: WriteBuffer) -> None:
+    """Bring `state` to the balances the held changes leave (loaded balance + held delta)."""
     for grant in loaded:
-        if subject.sees(grant):
-            delta = buffer.held_delta(grant.id)
-            current.append(grant.with_balance(grant.balance + delta) if delta else grant)
-    return current
+        delta = buffer.held_delta(grant.id)
+        if state[grant.id].balance != grant.balance + delta:
+            state[grant.id] = grant.with_balance(grant.balance + delta)
