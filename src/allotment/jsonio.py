@@ -10,7 +10,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["dumps", "loads", "write"]
+import simplejson  # type: ignore[import-untyped]
+
+__all__ = ["dumps", "loads"]
 
 Fallback = Callable[[Any], Any]
 
@@ -20,52 +22,26 @@ def loads(text: str | bytes) -> Any:
 
 
 def _decimal_text(number: Decimal) -> str:
+    """A Decimal's exact value as canonical JSON number text: 6.0 -> 6, 1E+1 -> 10, 4.980 ->
+    4.98 (integers written as integers)."""
     text = format(number, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text if text not in ("-0", "") else "0"
 
 
-def write(value: Any, out: Callable[[str], None], fallback: Fallback | None = None) -> None:
-    """Write `value` as JSON; `fallback` turns other objects into writable ones (else their
-    string)."""
-    if value is None:
-        out("null")
-    elif value is True:
-        out("true")
-    elif value is False:
-        out("false")
-    elif isinstance(value, Decimal):
-        out(_decimal_text(value))
-    elif isinstance(value, int):
-        out(str(value))
-    elif isinstance(value, float):
-        out(json.dumps(value))
-    elif isinstance(value, str):
-        out(json.dumps(value, ensure_ascii=False))
-    elif isinstance(value, dict):
-        out("{")
-        for position, (key, item) in enumerate(value.items()):
-            if position:
-                out(",")
-            out(json.dumps(str(key), ensure_ascii=False))
-            out(":")
-            write(item, out, fallback)
-        out("}")
-    elif isinstance(value, (list, tuple)):
-        out("[")
-        for position, item in enumerate(value):
-            if position:
-                out(",")
-            write(item, out, fallback)
-        out("]")
-    elif fallback is not None:
-        write(fallback(value), out, fallback)
-    else:
-        out(json.dumps(str(value)))
-
-
 def dumps(value: Any, fallback: Fallback | None = None) -> str:
-    parts: list[str] = []
-    write(value, parts.append, fallback)
-    return "".join(parts)
+    """`value` as compact JSON; `Decimal`s as JSON numbers from their exact text
+    (`_decimal_text`); `fallback` turns other objects into writable ones (else their string).
+    simplejson's C encoder walks the value: the pure-Python writer it replaces called
+    `json.dumps` once per string."""
+
+    def other(item: Any) -> Any:
+        if isinstance(item, Decimal):
+            return simplejson.RawJSON(_decimal_text(item))
+        return fallback(item) if fallback is not None else str(item)
+
+    text: str = simplejson.dumps(
+        value, use_decimal=False, ensure_ascii=False, separators=(",", ":"), default=other
+    )
+    return text

@@ -91,8 +91,30 @@ async def _body_of(request: Request, limit: int, array: bool = False) -> Any:
     return body
 
 
+Call = Callable[..., Awaitable[Any]]
+
+
+def _caller(engine: Engine) -> Call:
+    """How a handler runs: on SQLite (a local file; a call is CPU work, not a wait) right on
+    the event loop, since the hop to a worker thread and back cost more than the call itself
+    (check 428 -> 199 us, track 637 -> 339 us in-process); on PostgreSQL in the threadpool,
+    so requests of one worker overlap their round trips."""
+    if not engine.local_database:
+        return run_in_threadpool
+
+    async def inline(function: Callable[..., Any], *args: Any) -> Any:
+        return function(*args)
+
+    return inline
+
+
 def _handle(
-    endpoint: Endpoint, sessions: Sessions, auth: Authenticator, limits: Limits, rate: RateLimiter
+    endpoint: Endpoint,
+    sessions: Sessions,
+    auth: Authenticator,
+    limits: Limits,
+    rate: RateLimiter,
+    call: Call,
 ) -> Callable[[Request], Awaitable[Response]]:
     async def handle(request: Request) -> Response:
         env: str | None = None
@@ -100,7 +122,7 @@ def _handle(
             authorization = request.headers.get("authorization")
             principal = auth.cached(authorization)
             if principal is None:
-                principal = await run_in_threadpool(auth.authenticate, authorization)
+                principal = await call(auth.authenticate, authorization)
             env = principal.env
             wait = rate.retry_after(authorization or "")
             if wait is not None:
@@ -121,7 +143,7 @@ def _handle(
                 is_legacy_version(version),
                 request.headers.get("idempotency-key"),
             )
-            result = await run_in_threadpool(endpoint.handler, context, body)
+            result = await call(endpoint.handler, context, body)
             return _json(result, endpoint.status)
         except AllotmentError as error:
             return _error(error.code, error.message, env)
@@ -144,9 +166,10 @@ def create_app(engine: Engine, limits: Limits | None = None) -> Starlette:
     auth = Authenticator(engine)
     limits = limits or Limits()
     rate = RateLimiter(limits.rate_per_second, limits.burst)
+    call = _caller(engine)
 
     def handle(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
-        return _handle(endpoint, sessions, auth, limits, rate)
+        return _handle(endpoint, sessions, auth, limits, rate, call)
 
     routes = [Route(f"/v1/{e.name}", handle(e), methods=["POST"]) for e in RPC]
     routes += [

@@ -44,6 +44,11 @@ class Engine:
         return engine
 
     @property
+    def local_database(self) -> bool:
+        """SQLite: a local file, where a call is CPU work rather than a wait on the network."""
+        return self.database.is_sqlite
+
+    @property
     def url(self) -> str:
         """The database URL for display (its password hidden)."""
         return self.database.engine.url.render_as_string()
